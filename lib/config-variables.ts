@@ -1,0 +1,311 @@
+import { z } from 'zod'
+import { parseResourceRef, type ResourceRef } from './resource-ref.js'
+
+/**
+ * Every environment variable the tool reads, in one table: the parser, the
+ * default and the sentence users see. The README's configuration reference is
+ * checked against this table by a unit test, so the two cannot drift.
+ */
+export interface VariableSpec<T> {
+  readonly name: string
+  readonly description: string
+  /** The default as a user would write it in the environment; undefined = unset. */
+  readonly default?: string
+  /** Never echo the value (errors, logs, `npm run config`). */
+  readonly secret?: boolean
+  readonly schema: z.ZodType<T>
+  /** What a valid value looks like, for the one-line error. */
+  readonly allowed: string
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+
+const num = (min: number) =>
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number)
+    .pipe(z.number().min(min))
+
+const bool = z
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(['true', 'false', '1', '0']))
+  .transform((v) => v === 'true' || v === '1')
+
+const text = z.string().min(1)
+
+const clusterName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+
+const mongoDbName = z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/)
+
+const resourceList = z.string().transform((value, ctx): ResourceRef[] => {
+  const refs: ResourceRef[] = []
+  for (const entry of value.split(',').map((s) => s.trim())) {
+    if (entry === '') continue
+    const ref = parseResourceRef(entry)
+    if (!ref) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry "${entry}" is not version/plural or group/version/plural`,
+      })
+      return z.NEVER
+    }
+    if (!refs.some((r) => r.id === ref.id)) refs.push(ref)
+  }
+  if (refs.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'no resource listed' })
+    return z.NEVER
+  }
+  return refs
+})
+
+const ms = 'an integer number of milliseconds'
+
+function v<T, D extends string | undefined = undefined>(
+  spec: VariableSpec<T> & { default?: D },
+): VariableSpec<T> & { default: D } {
+  return spec as VariableSpec<T> & { default: D }
+}
+
+export const variables = {
+  // --- the fault-tolerance spec ---
+  RETRY_MAX_ATTEMPTS: v({
+    name: 'RETRY_MAX_ATTEMPTS',
+    description:
+      'Attempts per operation (first try included) before giving up with the last error.',
+    default: '5',
+    schema: int(1, 100),
+    allowed: 'an integer from 1 to 100',
+  }),
+  RETRY_INITIAL_DELAY_MS: v({
+    name: 'RETRY_INITIAL_DELAY_MS',
+    description:
+      'Delay before the first retry; each later delay is multiplied by RETRY_BACKOFF_MULTIPLIER.',
+    default: '1000',
+    schema: int(0),
+    allowed: `${ms} >= 0`,
+  }),
+  RETRY_MAX_DELAY_MS: v({
+    name: 'RETRY_MAX_DELAY_MS',
+    description: 'Cap on any single retry delay, jitter included.',
+    default: '30000',
+    schema: int(0),
+    allowed: `${ms} >= 0`,
+  }),
+  RETRY_BACKOFF_MULTIPLIER: v({
+    name: 'RETRY_BACKOFF_MULTIPLIER',
+    description: 'Growth factor of the delay between attempts (exponential backoff).',
+    default: '2.0',
+    schema: num(1),
+    allowed: 'a number >= 1',
+  }),
+  MONGODB_TIMEOUT_MS: v({
+    name: 'MONGODB_TIMEOUT_MS',
+    description: 'MongoDB connect timeout (driver connectTimeoutMS).',
+    default: '30000',
+    schema: int(1),
+    allowed: `${ms} >= 1`,
+  }),
+  MONGODB_SOCKET_TIMEOUT_MS: v({
+    name: 'MONGODB_SOCKET_TIMEOUT_MS',
+    description: 'MongoDB socket inactivity timeout (driver socketTimeoutMS).',
+    default: '45000',
+    schema: int(0),
+    allowed: `${ms} >= 0 (0 = none)`,
+  }),
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: v({
+    name: 'MONGODB_SERVER_SELECTION_TIMEOUT_MS',
+    description: 'How long the driver waits for a usable server before an operation fails.',
+    default: '30000',
+    schema: int(1),
+    allowed: `${ms} >= 1`,
+  }),
+  K8S_REQUEST_TIMEOUT_MS: v({
+    name: 'K8S_REQUEST_TIMEOUT_MS',
+    description: 'Timeout of one Kubernetes API request (a list page, a discovery call).',
+    default: '30000',
+    schema: int(1),
+    allowed: `${ms} >= 1`,
+  }),
+  K8S_WATCH_TIMEOUT_MS: v({
+    name: 'K8S_WATCH_TIMEOUT_MS',
+    description:
+      'Longest a single watch request may stay open; the watch window may end it sooner.',
+    default: '60000',
+    schema: int(1),
+    allowed: `${ms} >= 1`,
+  }),
+  BULK_WRITE_BATCH_SIZE: v({
+    name: 'BULK_WRITE_BATCH_SIZE',
+    description: 'Operations per bulk-write chunk.',
+    default: '100',
+    schema: int(1, 100_000),
+    allowed: 'an integer from 1 to 100000',
+  }),
+  BULK_WRITE_MAX_CONCURRENT: v({
+    name: 'BULK_WRITE_MAX_CONCURRENT',
+    description: 'Bulk-write chunks in flight at once.',
+    default: '3',
+    schema: int(1, 64),
+    allowed: 'an integer from 1 to 64',
+  }),
+  BULK_WRITE_BATCH_DELAY_MS: v({
+    name: 'BULK_WRITE_BATCH_DELAY_MS',
+    description: 'Pause between chunks, so a large sync does not overwhelm MongoDB.',
+    default: '100',
+    schema: int(0),
+    allowed: `${ms} >= 0`,
+  }),
+  ENABLE_K8S_WATCH_RECONNECT: v({
+    name: 'ENABLE_K8S_WATCH_RECONNECT',
+    description: 'Reconnect a watch that fails mid-window (from the last applied resourceVersion).',
+    default: 'true',
+    schema: bool,
+    allowed: 'true or false',
+  }),
+  ENABLE_MONGO_RECONNECT: v({
+    name: 'ENABLE_MONGO_RECONNECT',
+    description: 'Reconnect to MongoDB after a lost connection instead of failing the invocation.',
+    default: 'true',
+    schema: bool,
+    allowed: 'true or false',
+  }),
+  ENABLE_CHUNKED_BULK_WRITE: v({
+    name: 'ENABLE_CHUNKED_BULK_WRITE',
+    description:
+      'Split bulk writes into chunks of BULK_WRITE_BATCH_SIZE (false: one bulk write, still retried).',
+    default: 'true',
+    schema: bool,
+    allowed: 'true or false',
+  }),
+  MONGO_POOL_MAX: v({
+    name: 'MONGO_POOL_MAX',
+    description: 'Largest MongoDB connection pool per container.',
+    default: '10',
+    schema: int(1, 1000),
+    allowed: 'an integer from 1 to 1000',
+  }),
+  MONGO_POOL_MIN: v({
+    name: 'MONGO_POOL_MIN',
+    description: 'Connections the pool keeps open; must not exceed MONGO_POOL_MAX.',
+    default: '2',
+    schema: int(0, 1000),
+    allowed: 'an integer from 0 to 1000, at most MONGO_POOL_MAX',
+  }),
+  // --- added by the serverless design ---
+  MONGODB_URI: v({
+    name: 'MONGODB_URI',
+    description: 'MongoDB connection string (used when MONGODB_SECRET_ID is not set).',
+    secret: true,
+    schema: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/),
+    allowed: 'a mongodb:// or mongodb+srv:// connection string',
+  }),
+  MONGODB_SECRET_ID: v({
+    name: 'MONGODB_SECRET_ID',
+    description:
+      'Secrets Manager id/ARN holding the connection string (JSON {"uri": ...} or plain); wins over MONGODB_URI.',
+    schema: text,
+    allowed: 'a secret name or ARN',
+  }),
+  MONGODB_DB: v({
+    name: 'MONGODB_DB',
+    description: 'Database of the inventory.',
+    default: 'kube_inventory',
+    schema: mongoDbName,
+    allowed: 'a MongoDB database name (1-63 characters, none of /\\. "$*<>:|?)',
+  }),
+  KUBECONFIG: v({
+    name: 'KUBECONFIG',
+    description:
+      'Path of a kubeconfig file (local runs); used when neither KUBECONFIG_SECRET_ID nor EKS_CLUSTER_NAME is set.',
+    schema: text,
+    allowed: 'a file path',
+  }),
+  KUBECONFIG_SECRET_ID: v({
+    name: 'KUBECONFIG_SECRET_ID',
+    description:
+      'Secrets Manager id/ARN holding a kubeconfig (YAML or JSON); first choice for credentials.',
+    schema: text,
+    allowed: 'a secret name or ARN',
+  }),
+  EKS_CLUSTER_NAME: v({
+    name: 'EKS_CLUSTER_NAME',
+    description:
+      'EKS cluster to reach with the function role (IAM token); used when KUBECONFIG_SECRET_ID is not set.',
+    schema: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/),
+    allowed: 'an EKS cluster name',
+  }),
+  CLUSTER_NAME: v({
+    name: 'CLUSTER_NAME',
+    description: 'Name of the cluster in the inventory (`cluster` field and `_id` prefix).',
+    default: 'default',
+    schema: clusterName,
+    allowed: 'letters, digits, ".", "_" or "-" (at most 63, no "/")',
+  }),
+  SYNC_RESOURCES: v({
+    name: 'SYNC_RESOURCES',
+    description:
+      'Comma list of resources to sync, as version/plural (core) or group/version/plural.',
+    default: 'v1/pods,v1/configmaps,v1/secrets,v1/nodes,apps/v1/deployments',
+    schema: resourceList,
+    allowed:
+      'a comma list of version/plural or group/version/plural, e.g. v1/pods,apps/v1/deployments',
+  }),
+  K8S_LIST_PAGE_SIZE: v({
+    name: 'K8S_LIST_PAGE_SIZE',
+    description: 'Objects per list page (`limit`); memory grows with it, not with the cluster.',
+    default: '500',
+    schema: int(1, 10_000),
+    allowed: 'an integer from 1 to 10000',
+  }),
+  WATCH_WINDOW_SECONDS: v({
+    name: 'WATCH_WINDOW_SECONDS',
+    description: 'Length of one watch replay window; it also ends before the Lambda deadline.',
+    default: '50',
+    schema: int(1, 900),
+    allowed: 'an integer number of seconds from 1 to 900',
+  }),
+  SYNC_SECRET_DATA: v({
+    name: 'SYNC_SECRET_DATA',
+    description:
+      'Store Secret values in MongoDB (false: each value becomes <redacted> or an HMAC).',
+    default: 'false',
+    schema: bool,
+    allowed: 'true or false',
+  }),
+  SECRET_HASH_KEY: v({
+    name: 'SECRET_HASH_KEY',
+    description: 'Key for hmac-sha256 of Secret values, so changes and shared values stay visible.',
+    secret: true,
+    schema: z.string().min(16),
+    allowed: 'a string of at least 16 characters',
+  }),
+  SECRET_HASH_KEY_SECRET_ID: v({
+    name: 'SECRET_HASH_KEY_SECRET_ID',
+    description: 'Secrets Manager id/ARN holding SECRET_HASH_KEY (wins over SECRET_HASH_KEY).',
+    schema: text,
+    allowed: 'a secret name or ARN',
+  }),
+  RUN_BUDGET_MS: v({
+    name: 'RUN_BUDGET_MS',
+    description:
+      'Time budget of a run outside Lambda (inside Lambda the remaining time of the invocation is used).',
+    default: '840000',
+    schema: int(1000),
+    allowed: `${ms} >= 1000`,
+  }),
+} as const
+
+export type Variables = typeof variables
+export type VariableName = keyof Variables
+export type ParsedVariables = {
+  [K in VariableName]: Variables[K]['default'] extends string
+    ? z.output<Variables[K]['schema']>
+    : z.output<Variables[K]['schema']> | undefined
+}

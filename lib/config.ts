@@ -1,0 +1,171 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseEnv } from 'node:util'
+import type { ResourceRef } from './resource-ref.js'
+import { variables, type ParsedVariables, type VariableName } from './config-variables.js'
+import { ConfigError } from './errors.js'
+
+/** The typed, frozen configuration. Units are in the names. */
+export interface Config {
+  readonly retry: {
+    readonly maxAttempts: number
+    readonly initialDelayMs: number
+    readonly maxDelayMs: number
+    readonly backoffMultiplier: number
+  }
+  readonly mongodb: {
+    readonly uri: string | undefined
+    readonly secretId: string | undefined
+    readonly db: string
+    readonly connectTimeoutMs: number
+    readonly socketTimeoutMs: number
+    readonly serverSelectionTimeoutMs: number
+    readonly poolMax: number
+    readonly poolMin: number
+  }
+  readonly k8s: {
+    readonly kubeconfigPath: string | undefined
+    readonly kubeconfigSecretId: string | undefined
+    readonly eksClusterName: string | undefined
+    readonly requestTimeoutMs: number
+    readonly watchTimeoutMs: number
+    readonly listPageSize: number
+  }
+  readonly bulkWrite: {
+    readonly batchSize: number
+    readonly maxConcurrent: number
+    readonly batchDelayMs: number
+  }
+  readonly features: {
+    readonly k8sWatchReconnect: boolean
+    readonly mongoReconnect: boolean
+    readonly chunkedBulkWrite: boolean
+  }
+  readonly clusterName: string
+  readonly resources: readonly ResourceRef[]
+  readonly watchWindowSeconds: number
+  readonly runBudgetMs: number
+  readonly secrets: {
+    readonly syncData: boolean
+    readonly hashKey: string | undefined
+    readonly hashKeySecretId: string | undefined
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * Reads a `.env` file for local runs. Precedence: the process environment,
+ * then `.env`, then the defaults; a variable set to the empty string counts as
+ * unset (serverless.yml passes `${env:X, ''}` for optional ones).
+ */
+export function withDotEnv(env: Env, path = resolve(process.cwd(), '.env')): Env {
+  if (!existsSync(path)) return env
+  const fromFile = parseEnv(readFileSync(path, 'utf8'))
+  const merged: Record<string, string | undefined> = { ...fromFile }
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v
+  return merged
+}
+
+/**
+ * Parses and validates every variable at once, so one run shows every problem.
+ * Throws ConfigError whose message has one line per problem, each naming the
+ * variable, the value (unless secret) and what is allowed.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = []
+  const parsed: Record<string, unknown> = {}
+  for (const spec of Object.values(variables)) {
+    const raw = env[spec.name]
+    const value = raw === undefined || raw.trim() === '' ? spec.default : raw.trim()
+    if (value === undefined) {
+      parsed[spec.name] = undefined
+      continue
+    }
+    const result = spec.schema.safeParse(value)
+    if (result.success) {
+      parsed[spec.name] = result.data
+    } else {
+      const shown = spec.secret ? '<redacted>' : JSON.stringify(value)
+      const detail = result.error.issues.find((i) => i.code === 'custom')?.message
+      problems.push(
+        `${spec.name}=${shown} is invalid: expected ${spec.allowed}${detail ? ` (${detail})` : ''}`,
+      )
+    }
+  }
+  const p = parsed as ParsedVariables
+  if (problems.length === 0 && p.MONGO_POOL_MIN > p.MONGO_POOL_MAX) {
+    problems.push(
+      `MONGO_POOL_MIN=${p.MONGO_POOL_MIN} is invalid: expected ${variables.MONGO_POOL_MIN.allowed} (MONGO_POOL_MAX=${p.MONGO_POOL_MAX})`,
+    )
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return deepFreeze(toConfig(p))
+}
+
+function toConfig(p: ParsedVariables): Config {
+  return {
+    retry: {
+      maxAttempts: p.RETRY_MAX_ATTEMPTS,
+      initialDelayMs: p.RETRY_INITIAL_DELAY_MS,
+      maxDelayMs: p.RETRY_MAX_DELAY_MS,
+      backoffMultiplier: p.RETRY_BACKOFF_MULTIPLIER,
+    },
+    mongodb: {
+      uri: p.MONGODB_URI,
+      secretId: p.MONGODB_SECRET_ID,
+      db: p.MONGODB_DB,
+      connectTimeoutMs: p.MONGODB_TIMEOUT_MS,
+      socketTimeoutMs: p.MONGODB_SOCKET_TIMEOUT_MS,
+      serverSelectionTimeoutMs: p.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+      poolMax: p.MONGO_POOL_MAX,
+      poolMin: p.MONGO_POOL_MIN,
+    },
+    k8s: {
+      kubeconfigPath: p.KUBECONFIG,
+      kubeconfigSecretId: p.KUBECONFIG_SECRET_ID,
+      eksClusterName: p.EKS_CLUSTER_NAME,
+      requestTimeoutMs: p.K8S_REQUEST_TIMEOUT_MS,
+      watchTimeoutMs: p.K8S_WATCH_TIMEOUT_MS,
+      listPageSize: p.K8S_LIST_PAGE_SIZE,
+    },
+    bulkWrite: {
+      batchSize: p.BULK_WRITE_BATCH_SIZE,
+      maxConcurrent: p.BULK_WRITE_MAX_CONCURRENT,
+      batchDelayMs: p.BULK_WRITE_BATCH_DELAY_MS,
+    },
+    features: {
+      k8sWatchReconnect: p.ENABLE_K8S_WATCH_RECONNECT,
+      mongoReconnect: p.ENABLE_MONGO_RECONNECT,
+      chunkedBulkWrite: p.ENABLE_CHUNKED_BULK_WRITE,
+    },
+    clusterName: p.CLUSTER_NAME,
+    resources: p.SYNC_RESOURCES,
+    watchWindowSeconds: p.WATCH_WINDOW_SECONDS,
+    runBudgetMs: p.RUN_BUDGET_MS,
+    secrets: {
+      syncData: p.SYNC_SECRET_DATA,
+      hashKey: p.SECRET_HASH_KEY,
+      hashKeySecretId: p.SECRET_HASH_KEY_SECRET_ID,
+    },
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  }
+  return value
+}
+
+let current: Config | undefined
+
+/** The process-wide configuration, read once (process env over `.env` over defaults). */
+export function getConfig(): Config {
+  current ??= loadConfig(withDotEnv(process.env))
+  return current
+}
+
+/** Every variable name the tool reads (for docs and checks). */
+export const variableNames = Object.keys(variables) as VariableName[]

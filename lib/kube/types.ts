@@ -1,0 +1,49 @@
+import type { ResourceRef } from '../resource-ref.js'
+
+/** A Kubernetes object as served (the parts the sync reads are typed). */
+export interface KubeObject {
+  apiVersion?: string
+  kind?: string
+  metadata: {
+    uid: string
+    name: string
+    namespace?: string
+    resourceVersion: string
+    labels?: Record<string, string>
+    managedFields?: unknown[]
+    [key: string]: unknown
+  }
+  [key: string]: unknown
+}
+
+/** What discovery tells about a resource. */
+export interface ResolvedResource {
+  readonly ref: ResourceRef
+  readonly kind: string
+  readonly namespaced: boolean
+  /** `v1` or `apps/v1`. */
+  readonly apiVersion: string
+}
+
+/** One page of a list, as the pager hands it on. */
+export interface ListPage {
+  readonly items: readonly KubeObject[]
+  /** 1-based page number within this list pass. */
+  readonly page: number
+  /** resourceVersion of the list (the same on every page of a consistent list). */
+  readonly listResourceVersion: string
+  /**
+   * False once the pager had to follow an inconsistent continue token after a
+   * 410: the pass is then not a consistent snapshot, and must not delete.
+   */
+  readonly consistent: boolean
+  /** Set when this page restarts the list (after a 410 on a continue token): discard earlier pages' "seen" sets. */
+  readonly restarted: boolean
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'
+
+export interface WatchEvent {
+  readonly type: WatchEventType
+  readonly object: KubeObject
+}

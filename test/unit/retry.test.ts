@@ -1,0 +1,199 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { DeadlineError, FatalOperationError, RetryExhaustedError } from '../../lib/errors.js'
+import { calculateBackoff, retryWithBackoff, sleep, type RetryPolicy } from '../../lib/retry.js'
+
+const spec: RetryPolicy = {
+  maxAttempts: 5,
+  initialDelayMs: 1000,
+  maxDelayMs: 30000,
+  backoffMultiplier: 2,
+}
+
+const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+
+describe('calculateBackoff', () => {
+  it('follows the spec sequence 1 s, 2 s, 4 s, 8 s, 16 s at the middle of the jitter', () => {
+    expect([1, 2, 3, 4, 5].map((a) => calculateBackoff(a, spec, () => 0.5))).toEqual([
+      1000, 2000, 4000, 8000, 16000,
+    ])
+  })
+
+  it('keeps the jitter within 20 % either side', () => {
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const base = 1000 * 2 ** (attempt - 1)
+      expect(calculateBackoff(attempt, spec, () => 0)).toBe(base * 0.8)
+      expect(calculateBackoff(attempt, spec, () => 0.999999)).toBe(Math.round(base * 1.2))
+    }
+  })
+
+  it('never exceeds the cap, jitter included', () => {
+    for (const r of [0, 0.5, 0.999999]) {
+      expect(calculateBackoff(10, spec, () => r)).toBeLessThanOrEqual(30000)
+      expect(calculateBackoff(6, { ...spec, maxDelayMs: 20000 }, () => r)).toBeLessThanOrEqual(
+        20000,
+      )
+    }
+  })
+
+  it('spreads delays: two callers rarely wait the same time', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => calculateBackoff(3, spec)))
+    expect(delays.size).toBeGreaterThan(10)
+  })
+})
+
+describe('retryWithBackoff', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('retries transient errors and returns the first success', async () => {
+    const fn = vi
+      .fn()
+      .mockRejectedValueOnce(reset())
+      .mockRejectedValueOnce(reset())
+      .mockResolvedValue('ok')
+    const delays: number[] = []
+    const run = retryWithBackoff(fn, 'List pods', {
+      policy: spec,
+      random: () => 0.5,
+      onRetry: (e) => delays.push(e.delayMs),
+    })
+    await vi.runAllTimersAsync()
+    await expect(run).resolves.toBe('ok')
+    expect(fn).toHaveBeenCalledTimes(3)
+    expect(delays).toEqual([1000, 2000])
+  })
+
+  it('waits exactly the backoff before the next attempt', async () => {
+    const fn = vi.fn().mockRejectedValueOnce(reset()).mockResolvedValue('ok')
+    const run = retryWithBackoff(fn, 'op', { policy: spec, random: () => 0.5 })
+    await vi.advanceTimersByTimeAsync(999)
+    expect(fn).toHaveBeenCalledTimes(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(fn).toHaveBeenCalledTimes(2)
+    await expect(run).resolves.toBe('ok')
+  })
+
+  it('stops at once on a fatal error, without sleeping', async () => {
+    const forbidden = Object.assign(new Error('forbidden'), { code: 403 })
+    const fn = vi.fn().mockRejectedValue(forbidden)
+    const run = retryWithBackoff(fn, 'List secrets', { policy: spec })
+    const assertion = expect(run).rejects.toBeInstanceOf(FatalOperationError)
+    await assertion
+    expect(fn).toHaveBeenCalledTimes(1)
+    await expect(run).rejects.toMatchObject({
+      cause: forbidden,
+      message: expect.stringContaining('http-403'),
+    })
+  })
+
+  it('honours the spec isFatal option on top of the classification', async () => {
+    const fn = vi.fn().mockRejectedValue(reset())
+    const run = retryWithBackoff(fn, 'op', { policy: spec, isFatal: () => true })
+    await expect(run).rejects.toBeInstanceOf(FatalOperationError)
+    expect(fn).toHaveBeenCalledTimes(1)
+  })
+
+  it('does not retry unknown errors: they are bugs', async () => {
+    const fn = vi.fn().mockRejectedValue(new TypeError('x is undefined'))
+    await expect(retryWithBackoff(fn, 'op', { policy: spec })).rejects.toBeInstanceOf(
+      FatalOperationError,
+    )
+    expect(fn).toHaveBeenCalledTimes(1)
+  })
+
+  it('rethrows the last real error with the context and attempt count after the last attempt', async () => {
+    const errors = [1, 2, 3, 4, 5].map((i) =>
+      Object.assign(new Error(`reset #${i}`), { code: 'ECONNRESET' }),
+    )
+    const fn = vi.fn()
+    for (const e of errors) fn.mockRejectedValueOnce(e)
+    const run = retryWithBackoff(fn, 'Write chunk 3/10', {
+      policy: spec,
+      context: { resource: 'v1/secrets', chunk: 3 },
+    })
+    const settled = run.catch((e: unknown) => e)
+    await vi.runAllTimersAsync()
+    const error = (await settled) as RetryExhaustedError
+    expect(error).toBeInstanceOf(RetryExhaustedError)
+    expect(fn).toHaveBeenCalledTimes(5)
+    expect(error.cause).toBe(errors[4])
+    expect(error.message).toBe('Write chunk 3/10 failed after 5 attempts (ECONNRESET): reset #5')
+    expect(error.context).toMatchObject({
+      resource: 'v1/secrets',
+      chunk: 3,
+      attempt: 5,
+      attempts: 5,
+      operation: 'Write chunk 3/10',
+    })
+  })
+
+  it('waits at least what a 429 Retry-After asks, within the cap', async () => {
+    const throttled = Object.assign(new Error('Too Many Requests'), {
+      code: 429,
+      headers: { 'retry-after': '7' },
+    })
+    const fn = vi.fn().mockRejectedValueOnce(throttled).mockResolvedValue('ok')
+    const delays: number[] = []
+    const run = retryWithBackoff(fn, 'op', {
+      policy: spec,
+      random: () => 0.5,
+      onRetry: (e) => delays.push(e.delayMs),
+    })
+    await vi.runAllTimersAsync()
+    await run
+    expect(delays).toEqual([7000])
+  })
+
+  it('stops sleeping when the deadline aborts, and gives up with the last real error', async () => {
+    const controller = new AbortController()
+    const error = reset()
+    const fn = vi.fn().mockRejectedValue(error)
+    const run = retryWithBackoff(fn, 'List pods', { policy: spec, signal: controller.signal })
+    const settled = run.catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(100)
+    controller.abort(new DeadlineError('Lambda deadline'))
+    const result = (await settled) as RetryExhaustedError
+    expect(result).toBeInstanceOf(RetryExhaustedError)
+    expect(result.cause).toBe(error)
+    expect(result.message).toContain('deadline reached before the next')
+    expect(fn).toHaveBeenCalledTimes(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('starts no attempt once the deadline has passed', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const fn = vi.fn()
+    await expect(
+      retryWithBackoff(fn, 'op', { policy: spec, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(DeadlineError)
+    expect(fn).not.toHaveBeenCalled()
+  })
+})
+
+describe('sleep', () => {
+  it('resolves after the time', async () => {
+    vi.useFakeTimers()
+    const done = vi.fn()
+    void sleep(500).then(done)
+    await vi.advanceTimersByTimeAsync(499)
+    expect(done).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(done).toHaveBeenCalled()
+    vi.useRealTimers()
+  })
+
+  it('rejects with a DeadlineError as soon as the signal aborts, leaving no timer behind', async () => {
+    vi.useFakeTimers()
+    const controller = new AbortController()
+    const slept = sleep(60_000, controller.signal)
+    controller.abort()
+    await expect(slept).rejects.toBeInstanceOf(DeadlineError)
+    expect(vi.getTimerCount()).toBe(0)
+    vi.useRealTimers()
+  })
+})
