@@ -1,0 +1,65 @@
+import { z } from 'zod'
+import { parseResourceRef } from '../resource-ref.js'
+import { SyncError } from '../errors.js'
+
+/*
+ * What a person (or the cron rule) may send to the functions. Unknown fields
+ * and wrong types are rejected with a message naming the field: a typo like
+ * `dryrun` must not silently run a real, writing sync.
+ */
+
+const resourceId = z.string().refine((s) => parseResourceRef(s) !== undefined, {
+  message: 'expected version/plural or group/version/plural, e.g. v1/pods or apps/v1/deployments',
+})
+
+const namespaceName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name')
+
+export const reconcileInput = z.strictObject({
+  resources: z.array(resourceId).min(1).optional(),
+  namespaces: z.array(namespaceName).min(1).optional(),
+  dryRun: z.boolean().optional(),
+})
+
+export const watchInput = z.strictObject({
+  resources: z.array(resourceId).min(1).optional(),
+  windowSeconds: z.number().int().min(1).max(900).optional(),
+})
+
+export type ReconcileInput = z.output<typeof reconcileInput>
+export type WatchInput = z.output<typeof watchInput>
+
+export class InvalidInputError extends SyncError {
+  override readonly name = 'InvalidInputError'
+}
+
+/**
+ * An EventBridge scheduled event, when the rule sends the whole event rather
+ * than the `{}` our serverless.yml configures: it means "run as scheduled".
+ */
+function isScheduledEvent(event: unknown): boolean {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    (event as Record<string, unknown>)['detail-type'] === 'Scheduled Event' &&
+    (event as Record<string, unknown>).source === 'aws.events'
+  )
+}
+
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  event: unknown,
+  fn: string,
+): z.output<S> {
+  const body = event === undefined || event === null || isScheduledEvent(event) ? {} : event
+  const result = schema.safeParse(body)
+  if (result.success) return result.data
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(input)'
+    if (issue.code === 'unrecognized_keys')
+      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+    return `field "${field}": ${issue.message}`
+  })
+  throw new InvalidInputError(`Invalid ${fn} input: ${problems.join('; ')}`)
+}

@@ -1,0 +1,55 @@
+import type { WatchEvent } from '../kube/types.js'
+import type { WriteOp } from '../store/types.js'
+
+/**
+ * Watch events waiting for the next flush, coalesced per object: a burst of
+ * changes to one object costs one write of its last state. Order across
+ * objects does not matter (every write is guarded by resourceVersion), so
+ * only the last event per uid is kept.
+ */
+export class EventBatch {
+  readonly #byUid = new Map<string, WriteOp>()
+  #events = 0
+  #lastResourceVersion: string | undefined
+
+  add(event: WatchEvent): void {
+    const { uid, resourceVersion } = event.object.metadata
+    this.#lastResourceVersion = resourceVersion
+    if (event.type === 'BOOKMARK') return
+    this.#events++
+    this.#byUid.set(
+      uid,
+      event.type === 'DELETED'
+        ? { type: 'delete', uid, deletedAtResourceVersion: resourceVersion }
+        : { type: 'upsert', object: event.object },
+    )
+  }
+
+  /** Events (not bookmarks) added since the last take. */
+  get events(): number {
+    return this.#events
+  }
+
+  /** Distinct objects to write. */
+  get size(): number {
+    return this.#byUid.size
+  }
+
+  /** The resourceVersion the batch covers once its writes are acknowledged. */
+  get lastResourceVersion(): string | undefined {
+    return this.#lastResourceVersion
+  }
+
+  /** Hands out the coalesced writes and their covering resourceVersion, and empties the batch. */
+  take(): { ops: WriteOp[]; events: number; resourceVersion: string | undefined } {
+    const taken = {
+      ops: [...this.#byUid.values()],
+      events: this.#events,
+      resourceVersion: this.#lastResourceVersion,
+    }
+    this.#byUid.clear()
+    this.#events = 0
+    this.#lastResourceVersion = undefined
+    return taken
+  }
+}

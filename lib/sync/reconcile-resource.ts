@@ -1,0 +1,193 @@
+import { DeadlineError, messageOf } from '../errors.js'
+import type { ResolvedResource } from '../kube/types.js'
+import { errorFields, logger } from '../log.js'
+import type { WriteCounts, WriteOp } from '../store/types.js'
+import { deletesAfterCompleteList, diffPage } from './page-diff.js'
+import type { ClusterSource, ResourceStore } from './ports.js'
+
+export type ResourceStatus = 'complete' | 'partial' | 'failed' | 'skipped'
+
+/** One resource's line of the reconcile report (DESIGN.md invocation contract). */
+export interface ReconcileReport {
+  resource: string
+  status: ResourceStatus
+  listed: number
+  inserted: number
+  updated: number
+  deleted: number
+  unchanged: number
+  pages: number
+  durationMs: number
+  listResourceVersion?: string
+  error?: string
+}
+
+export interface ReconcileResourceOptions {
+  readonly resolved: ResolvedResource
+  readonly source: ClusterSource
+  readonly store: ResourceStore
+  readonly signal: AbortSignal
+  readonly namespaces?: readonly string[]
+  readonly dryRun?: boolean
+  /** Time left before the deadline, to decide whether a restarted list can still finish. */
+  readonly remainingMs: () => number
+}
+
+/**
+ * One list pass of one resource: pages stream through the diff into the
+ * writer, the next page is fetched while the current one is written, and only
+ * a complete, consistent pass deletes and saves the checkpoint.
+ * The caller holds the lease.
+ */
+export async function reconcileResource(
+  options: ReconcileResourceOptions,
+): Promise<ReconcileReport> {
+  const { resolved, source, store, signal } = options
+  const started = Date.now()
+  const report: ReconcileReport = {
+    resource: resolved.ref.id,
+    status: 'partial',
+    listed: 0,
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    unchanged: 0,
+    pages: 0,
+    durationMs: 0,
+  }
+  const log = { resource: resolved.ref.id }
+  const written: WriteCounts = {
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    skippedByGuard: 0,
+    retriedChunks: 0,
+  }
+  let diffUnchanged = 0
+  let pendingWrite: Promise<void> | undefined
+
+  // Written documents count through the writer (a guard may skip some); a dry
+  // run counts what the diff would write.
+  const write = (ops: WriteOp[]): Promise<void> => {
+    if (options.dryRun || ops.length === 0) return Promise.resolve()
+    return store.write(ops, signal).then((counts) => {
+      written.inserted += counts.inserted
+      written.updated += counts.updated
+      written.deleted += counts.deleted
+      written.skippedByGuard += counts.skippedByGuard
+      written.retriedChunks += counts.retriedChunks
+    })
+  }
+  const planned = { inserts: 0, updates: 0, deletes: 0 }
+
+  try {
+    if (!options.dryRun) await store.ensureIndexes()
+    const stored = await store.loadVersions(options.namespaces)
+    let seen = new Set<string>()
+    let listResourceVersion = ''
+    let consistent = true
+    // A restart after a 410 is worth it only while a full list still fits.
+    const startedListing = Date.now()
+    const allowInconsistentContinue = () => {
+      const elapsed = Date.now() - startedListing
+      return options.remainingMs() < elapsed * 2
+    }
+
+    for await (const page of source.listPages(resolved, {
+      namespaces: options.namespaces,
+      signal,
+      allowInconsistentContinue,
+    })) {
+      if (page.restarted) {
+        // Pages already written stay written (each was a true state of its
+        // objects); only the "seen" set, which decides deletes, starts over.
+        seen = new Set()
+        report.listed = 0
+        logger.info('list restarted after 410', {
+          event: 'reconcile.list-restarted',
+          ...log,
+          page: page.page,
+        })
+      }
+      consistent &&= page.consistent
+      listResourceVersion = page.listResourceVersion
+      report.pages++
+      report.listed += page.items.length
+      const diff = diffPage(page.items, stored, seen)
+      diffUnchanged += diff.unchanged
+      planned.inserts += diff.inserts
+      planned.updates += diff.updates
+      // One write in flight while the next page is fetched: list and write overlap.
+      if (pendingWrite) await pendingWrite
+      pendingWrite = write(diff.ops)
+      pendingWrite.catch(() => undefined) // surfaced by the await above or below
+      logger.info(
+        `${resolved.kind} page ${page.page}: ${page.items.length} listed, ${diff.ops.length} to write`,
+        {
+          event: 'reconcile.page',
+          ...log,
+          page: page.page,
+          items: page.items.length,
+          writes: diff.ops.length,
+          listed: report.listed,
+        },
+      )
+    }
+    if (pendingWrite) await pendingWrite
+    pendingWrite = undefined
+
+    if (!consistent) {
+      report.error =
+        'list followed an inconsistent continue token after 410: no deletes on this pass'
+      logger.warn(report.error, { event: 'reconcile.inconsistent', ...log })
+      if (!options.dryRun) await store.markNeedsRelist('inconsistent list after 410')
+    } else {
+      const deletes = deletesAfterCompleteList(stored, seen, listResourceVersion)
+      planned.deletes = deletes.length
+      await write(deletes)
+      if (!options.dryRun) {
+        await store.pruneTombstones(listResourceVersion)
+        // The checkpoint comes last: every write it covers is acknowledged (invariant 5).
+        await store.saveListCheckpoint(listResourceVersion, {
+          listed: report.listed,
+          inserted: written.inserted,
+          updated: written.updated,
+          deleted: written.deleted,
+          unchanged: diffUnchanged + written.skippedByGuard,
+          pages: report.pages,
+        })
+        report.listResourceVersion = listResourceVersion
+      }
+      report.status = 'complete'
+    }
+  } catch (error) {
+    if (pendingWrite) await pendingWrite.catch(() => undefined)
+    const deadline = error instanceof DeadlineError || signal.aborted
+    report.status = deadline ? 'partial' : 'failed'
+    report.error = deadline
+      ? `deadline reached: ${messageOf(error)}; nothing deleted`
+      : messageOf(error)
+    logger.error(`reconcile of ${resolved.ref.id} ${report.status}`, {
+      event: 'reconcile.failed',
+      ...log,
+      status: report.status,
+      ...errorFields(error),
+    })
+    if (!options.dryRun) await store.recordError(report.error).catch(() => undefined)
+  }
+
+  if (options.dryRun) {
+    report.inserted = planned.inserts
+    report.updated = planned.updates
+    report.deleted = report.status === 'complete' ? planned.deletes : 0
+    report.unchanged = diffUnchanged
+  } else {
+    report.inserted = written.inserted
+    report.updated = written.updated
+    report.deleted = written.deleted
+    report.unchanged = diffUnchanged + written.skippedByGuard
+  }
+  report.durationMs = Date.now() - started
+
+  return report
+}

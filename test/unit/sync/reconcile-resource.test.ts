@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest'
+import { DeadlineError } from '../../../lib/errors.js'
+import { reconcileResource } from '../../../lib/sync/reconcile-resource.js'
+import { cm, FakeSource, FakeStore, resolvedConfigMaps, type PageScript } from './fakes.js'
+
+function run(
+  pages: PageScript,
+  store = new FakeStore(),
+  extra: { dryRun?: boolean; signal?: AbortSignal } = {},
+) {
+  return reconcileResource({
+    resolved: resolvedConfigMaps,
+    source: new FakeSource(pages),
+    store,
+    signal: extra.signal ?? new AbortController().signal,
+    remainingMs: () => 600_000,
+    ...(extra.dryRun ? { dryRun: true } : {}),
+  })
+}
+
+describe('reconcileResource', () => {
+  it('converges: inserts, updates and deletes exactly what changed, then saves the list checkpoint', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([
+      ['a', '1'],
+      ['b', '2'],
+      ['gone', '3'],
+    ])
+    const report = await run(
+      [
+        { items: [cm('a', '1'), cm('b', '5')] },
+        { items: [cm('c', '6')], listResourceVersion: '100' },
+      ],
+      store,
+    )
+    expect(report).toMatchObject({
+      status: 'complete',
+      listed: 3,
+      inserted: 1,
+      updated: 1,
+      deleted: 1,
+      unchanged: 1,
+      pages: 2,
+    })
+    expect([...store.docs]).toEqual([
+      ['a', '1'],
+      ['b', '5'],
+      ['c', '6'],
+    ])
+    expect(store.checkpoints).toEqual(['list:100'])
+  })
+
+  it('writes nothing on a resync when nothing changed', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([['a', '1']])
+    const report = await run([{ items: [cm('a', '1')] }], store)
+    expect(report).toMatchObject({ inserted: 0, updated: 0, deleted: 0, unchanged: 1 })
+    expect(store.writes).toEqual([])
+  })
+
+  it('does not delete when the list did not complete', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([
+      ['a', '1'],
+      ['b', '2'],
+    ])
+    const report = await run(
+      [{ items: [cm('a', '1')] }, Object.assign(new Error('Forbidden'), { code: 403 })],
+      store,
+    )
+    expect(report.status).toBe('failed')
+    expect(report.error).toContain('Forbidden')
+    expect(store.docs.has('b')).toBe(true)
+    expect(store.checkpoints).toEqual([])
+  })
+
+  it('stops at the deadline with a partial report, no deletes and no checkpoint', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([['old', '1']])
+    const controller = new AbortController()
+    const pages: PageScript = [{ items: [cm('a', '2')] }, { items: [cm('b', '3')] }]
+    const source = new FakeSource(pages)
+    const iterate = source.listPages.bind(source)
+    source.listPages = async function* (r, o) {
+      for await (const p of iterate(r, o)) {
+        yield p
+        controller.abort(new DeadlineError('deadline reached'))
+      }
+    }
+    const report = await reconcileResource({
+      resolved: resolvedConfigMaps,
+      source,
+      store,
+      signal: controller.signal,
+      remainingMs: () => 0,
+    })
+    expect(report.status).toBe('partial')
+    expect(report.error).toContain('nothing deleted')
+    expect(store.docs.has('old')).toBe(true)
+    expect(store.docs.get('a')).toBe('2') // the page it had was written
+    expect(store.checkpoints).toEqual([])
+  })
+
+  it('does not delete after following an inconsistent continue token, and asks for a relist', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([['b', '2']])
+    const report = await run([{ items: [cm('a', '1')] }, { items: [], consistent: false }], store)
+    expect(report.status).toBe('partial')
+    expect(store.docs.has('b')).toBe(true)
+    expect(store.state.needsRelist).toBe(true)
+    expect(store.checkpoints).toEqual([])
+  })
+
+  it('starts the seen set over when the list restarts after a 410', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([
+      ['a', '1'],
+      ['b', '2'],
+    ])
+    // First pass saw "a", then restarted: "b" was deleted meanwhile and must go.
+    const report = await run(
+      [{ items: [cm('a', '1')] }, { items: [cm('a', '1')], restarted: true }],
+      store,
+    )
+    expect(report).toMatchObject({ status: 'complete', listed: 1, deleted: 1 })
+    expect([...store.docs.keys()]).toEqual(['a'])
+  })
+
+  it('never writes an older version over a newer one a watch stored meanwhile', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([['a', '9']])
+    const report = await run([{ items: [cm('a', '7')] }], store)
+    expect(report.unchanged).toBe(1)
+    expect(store.docs.get('a')).toBe('9')
+  })
+
+  it('reports what it would do on a dry run and writes nothing', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([
+      ['a', '1'],
+      ['gone', '2'],
+    ])
+    const report = await run([{ items: [cm('a', '4'), cm('new', '5')] }], store, { dryRun: true })
+    expect(report).toMatchObject({
+      status: 'complete',
+      inserted: 1,
+      updated: 1,
+      deleted: 1,
+      unchanged: 0,
+    })
+    expect(store.writes).toEqual([])
+    expect(store.checkpoints).toEqual([])
+  })
+})
