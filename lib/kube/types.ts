@@ -39,6 +39,8 @@ export interface ListPage {
   readonly consistent: boolean
   /** Set when this page restarts the list (after a 410 on a continue token): discard earlier pages' "seen" sets. */
   readonly restarted: boolean
+  /** The namespace this page was listed in, when the pass lists chosen namespaces one by one. */
+  readonly namespace?: string
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'

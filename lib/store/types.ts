@@ -22,7 +22,11 @@ export interface InventoryDocument {
  */
 export type WriteOp =
   | { readonly type: 'insert'; readonly object: KubeObject }
-  | { readonly type: 'replace'; readonly object: KubeObject; readonly expectedResourceVersion: string }
+  | {
+      readonly type: 'replace'
+      readonly object: KubeObject
+      readonly expectedResourceVersion: string
+    }
   | {
       readonly type: 'delete'
       readonly uid: string

@@ -14,7 +14,7 @@ export interface SyncState {
   readonly needsRelist?: boolean
   readonly lastFullSyncAt?: Date | null
   readonly lastWatchAt?: Date | null
-  readonly lastError?: string | null
+  readonly lastError?: { readonly message: string; readonly at: Date } | null
 }
 
 export interface RunCounts {

@@ -94,7 +94,7 @@ export class FakeStore implements ResourceStore {
     return Promise.resolve()
   }
   recordError(message: string) {
-    this.state = { ...this.state, lastError: message }
+    this.state = { ...this.state, lastError: { message, at: new Date() } }
     return Promise.resolve()
   }
   acquireLease(owner: string) {

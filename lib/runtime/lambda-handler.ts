@@ -1,0 +1,103 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
+import middy from '@middy/core'
+import secretsManager from '@middy/secrets-manager'
+import type { Context } from 'aws-lambda'
+import { getConfig, type Config } from '../config.js'
+import { logConfig } from '../config-summary.js'
+import { errorFields, logger } from '../log.js'
+import { createDeadline, DEFAULT_SAFETY_MARGIN_MS, type Deadline } from '../sync/deadline.js'
+import { createDependencies, type FetchedSecrets, type SyncDependencies } from './dependencies.js'
+
+/*
+ * The shared middy wiring of both functions. What is deliberately absent:
+ * an http-error-handler (it would turn a failed scheduled run into success)
+ * and @middy/error-logger (it logs the whole request, secrets included).
+ */
+
+/** Secrets are re-read every 15 min, so a rotated password reaches warm containers. */
+const SECRET_CACHE_MS = 15 * 60 * 1000
+
+/** middy's own early timeout: a last resort, after our deadline (DEFAULT_SAFETY_MARGIN_MS) had its chance. */
+const MIDDY_TIMEOUT_EARLY_MS = 1_000
+
+export interface RunContext {
+  readonly config: Config
+  readonly deps: SyncDependencies
+  readonly deadline: Deadline
+  readonly owner: string
+}
+
+let configLogged = false
+
+function secretIds(config: Config): Record<string, string> {
+  const ids: Record<string, string> = {}
+  if (config.mongodb.secretId) ids.mongodb = config.mongodb.secretId
+  if (config.k8s.kubeconfigSecretId) ids.kubeconfig = config.k8s.kubeconfigSecretId
+  if (config.secrets.hashKeySecretId) ids.hashKey = config.secrets.hashKeySecretId
+  return ids
+}
+
+export function createLambdaHandler<I, O>(
+  name: string,
+  parse: (event: unknown) => I,
+  work: (input: I, run: RunContext) => Promise<O>,
+) {
+  const base = async (
+    event: unknown,
+    context: Context & FetchedSecrets,
+    opts: { signal: AbortSignal },
+  ): Promise<O> => {
+    // A configuration problem fails every invocation with its one-line-per-variable message.
+    const config = getConfig()
+    if (!configLogged) {
+      logConfig(config)
+      configLogged = true
+    }
+    const input = parse(event)
+    const deadline = createDeadline(
+      context.getRemainingTimeInMillis(),
+      DEFAULT_SAFETY_MARGIN_MS,
+      opts.signal,
+    )
+    try {
+      const secrets: FetchedSecrets = {
+        mongodb: context.mongodb,
+        kubeconfig: context.kubeconfig,
+        hashKey: context.hashKey,
+      }
+      const deps = await createDependencies(config, secrets, deadline.signal)
+      return await work(input, { config, deps, deadline, owner: `${name}/${context.awsRequestId}` })
+    } catch (error) {
+      logger.error(`${name} failed`, { event: `${name}.error`, ...errorFields(error) })
+      throw error
+    } finally {
+      deadline.dispose()
+    }
+  }
+
+  const handler = middy(base, { timeoutEarlyInMillis: MIDDY_TIMEOUT_EARLY_MS }).use(
+    injectLambdaContext(logger, { resetKeys: true }),
+  )
+  // Read the config here only to learn which secrets to fetch; a bad config
+  // still fails inside the handler, with its message, on every invocation.
+  let ids: Record<string, string>
+  try {
+    ids = secretIds(getConfig())
+  } catch {
+    ids = {}
+  }
+  if (Object.keys(ids).length > 0) {
+    handler.use(
+      secretsManager({
+        fetchData: ids,
+        setToContext: true,
+        cacheKey: `kube-mongo-sync-${name}`,
+        cacheExpiry: SECRET_CACHE_MS,
+        // Prefetching at module load makes a failed fetch fail the cold start
+        // before our error handling runs; fetch inside the invocation instead.
+        disablePrefetch: true,
+      }),
+    )
+  }
+  return handler
+}

@@ -1,0 +1,143 @@
+import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node'
+import { MongoClient, type Db } from 'mongodb'
+import { loadConfig, type Config } from '../../../lib/config.js'
+import { createKubeClient, type KubeClient } from '../../../lib/kube/client.js'
+import type { ResolvedResource } from '../../../lib/kube/types.js'
+import { collectionNameOf, parseResourceRef } from '../../../lib/resource-ref.js'
+import { createDeadline } from '../../../lib/sync/deadline.js'
+import { clusterSource } from '../../../lib/sync/kube-source.js'
+import { mongoResourceStore } from '../../../lib/sync/mongo-store.js'
+import type { ClusterSource } from '../../../lib/sync/ports.js'
+import { runReconcile, type ReconcileRunInput } from '../../../lib/sync/reconcile-run.js'
+import { runWatch, type WatchRunInput } from '../../../lib/sync/watch-run.js'
+import { uniqueName } from '../../stack/test-helpers.js'
+
+/** Fast retries for tests: the sequence and its bounds are unit-tested. */
+export const fastRetry = {
+  RETRY_INITIAL_DELAY_MS: '50',
+  RETRY_MAX_DELAY_MS: '400',
+  BULK_WRITE_BATCH_DELAY_MS: '0',
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    MONGODB_URI: process.env.MONGODB_URI,
+    KUBECONFIG: process.env.KUBECONFIG,
+    CLUSTER_NAME: 'test',
+    ...fastRetry,
+    ...overrides,
+  })
+}
+
+export interface Harness {
+  readonly config: Config
+  readonly db: Db
+  readonly mongo: MongoClient
+  readonly kube: KubeClient
+  source: ClusterSource
+  reconcile(input?: ReconcileRunInput, budgetMs?: number): ReturnType<typeof runReconcile>
+  watch(input?: WatchRunInput, budgetMs?: number): ReturnType<typeof runWatch>
+  close(): Promise<void>
+}
+
+/** Our real code paths on a private database, the real API server and the real MongoDB server. */
+export async function harness(
+  overrides: Record<string, string> = {},
+  kubeconfig = process.env.KUBECONFIG!,
+): Promise<Harness> {
+  const config = testConfig({ KUBECONFIG: kubeconfig, ...overrides })
+  const mongo = await new MongoClient(process.env.MONGODB_URI!, { monitorCommands: true }).connect()
+  const db = mongo.db(uniqueName('t').replace(/-/g, '_'))
+  const kube = createKubeClient(
+    { kind: 'file', path: kubeconfig },
+    { requestTimeoutMs: config.k8s.requestTimeoutMs },
+  )
+  const secrets = { syncData: config.secrets.syncData, hashKey: config.secrets.hashKey }
+  const storeFor = (resolved: ResolvedResource) =>
+    mongoResourceStore(db, resolved, { config, secrets })
+  const h: Harness = {
+    config,
+    db,
+    mongo,
+    kube,
+    source: clusterSource(kube, config),
+    async reconcile(input = {}, budgetMs = 120_000) {
+      const deadline = createDeadline(budgetMs, 0)
+      try {
+        return await runReconcile(
+          { config, source: h.source, storeFor, deadline, owner: uniqueName('reconcile') },
+          input,
+        )
+      } finally {
+        deadline.dispose()
+      }
+    },
+    async watch(input = {}, budgetMs = 120_000) {
+      const deadline = createDeadline(budgetMs, 0)
+      try {
+        return await runWatch(
+          { config, source: h.source, storeFor, deadline, owner: uniqueName('watch') },
+          input,
+        )
+      } finally {
+        deadline.dispose()
+      }
+    },
+    async close() {
+      await db.dropDatabase().catch(() => undefined)
+      await mongo.close()
+    },
+  }
+  return h
+}
+
+export interface Divergence {
+  live: number
+  stored: number
+  lost: string[]
+  stale: string[]
+  extra: string[]
+}
+
+/**
+ * The independent checker: a fresh list through client-node (not our pager)
+ * compared with the documents, uid by uid and resourceVersion by resourceVersion.
+ */
+export async function divergence(
+  kc: KubeConfig,
+  db: Db,
+  resource: string,
+  kind: string,
+  namespaces: readonly string[],
+  cluster = 'test',
+): Promise<Divergence> {
+  const ref = parseResourceRef(resource)!
+  const apiVersion = ref.group ? `${ref.group}/${ref.version}` : ref.version
+  const api = KubernetesObjectApi.makeApiClient(kc)
+  const live = new Map<string, string>()
+  for (const namespace of namespaces) {
+    const list = await api.list(apiVersion, kind, namespace)
+    for (const item of list.items) live.set(item.metadata!.uid!, item.metadata!.resourceVersion!)
+  }
+  const stored = new Map<string, string>()
+  const docs = db
+    .collection<{ _id: string; uid: string; resourceVersion: string; namespace: string | null }>(
+      collectionNameOf(ref),
+    )
+    .find(
+      { cluster, namespace: { $in: [...namespaces] } },
+      { projection: { uid: 1, resourceVersion: 1 } },
+    )
+  for await (const d of docs) stored.set(d.uid, d.resourceVersion)
+  return {
+    live: live.size,
+    stored: stored.size,
+    lost: [...live.keys()].filter((uid) => !stored.has(uid)),
+    stale: [...live]
+      .filter(([uid, rv]) => stored.has(uid) && stored.get(uid) !== rv)
+      .map(([uid]) => uid),
+    extra: [...stored.keys()].filter((uid) => !live.has(uid)),
+  }
+}
+
+export const converged = { lost: [], stale: [], extra: [] }
