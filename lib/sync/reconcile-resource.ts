@@ -145,7 +145,9 @@ export async function reconcileResource(
       const deletes = deletesAfterCompleteList(stored, seen, listResourceVersion)
       planned.deletes = deletes.length
       await write(deletes)
-      if (!options.dryRun) {
+      // A list of some namespaces says nothing of the others: it may not move
+      // the resource's checkpoint, nor retire tombstones elsewhere.
+      if (!options.dryRun && !options.namespaces) {
         await store.pruneTombstones(listResourceVersion)
         // The checkpoint comes last: every write it covers is acknowledged (invariant 5).
         await store.saveListCheckpoint(listResourceVersion, {

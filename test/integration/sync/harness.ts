@@ -46,7 +46,14 @@ export async function harness(
   kubeconfig = process.env.KUBECONFIG!,
 ): Promise<Harness> {
   const config = testConfig({ KUBECONFIG: kubeconfig, ...overrides })
-  const mongo = await new MongoClient(process.env.MONGODB_URI!, { monitorCommands: true }).connect()
+  // The production timeouts (a hung server fails an operation instead of stalling the test).
+  const mongo = await new MongoClient(process.env.MONGODB_URI!, {
+    monitorCommands: true,
+    maxPoolSize: config.mongodb.poolMax,
+    connectTimeoutMS: config.mongodb.connectTimeoutMs,
+    socketTimeoutMS: config.mongodb.socketTimeoutMs,
+    serverSelectionTimeoutMS: config.mongodb.serverSelectionTimeoutMs,
+  }).connect()
   const db = mongo.db(uniqueName('t').replace(/-/g, '_'))
   const kube = createKubeClient(
     { kind: 'file', path: kubeconfig },

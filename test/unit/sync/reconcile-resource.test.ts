@@ -6,7 +6,7 @@ import { cm, FakeSource, FakeStore, resolvedConfigMaps, type PageScript } from '
 function run(
   pages: PageScript,
   store = new FakeStore(),
-  extra: { dryRun?: boolean; signal?: AbortSignal } = {},
+  extra: { dryRun?: boolean; signal?: AbortSignal; namespaces?: string[] } = {},
 ) {
   return reconcileResource({
     resolved: resolvedConfigMaps,
@@ -15,6 +15,7 @@ function run(
     signal: extra.signal ?? new AbortController().signal,
     remainingMs: () => 600_000,
     ...(extra.dryRun ? { dryRun: true } : {}),
+    ...(extra.namespaces ? { namespaces: extra.namespaces } : {}),
   })
 }
 
@@ -132,6 +133,14 @@ describe('reconcileResource', () => {
     const report = await run([{ items: [cm('a', '7')] }], store)
     expect(report.unchanged).toBe(1)
     expect(store.docs.get('a')).toBe('9')
+  })
+
+  it('does not move the resource checkpoint after a list of some namespaces only', async () => {
+    const store = new FakeStore()
+    const report = await run([{ items: [cm('a', '1')] }], store, { namespaces: ['ns'] })
+    expect(report.status).toBe('complete')
+    expect(store.docs.get('a')).toBe('1')
+    expect(store.checkpoints).toEqual([])
   })
 
   it('reports what it would do on a dry run and writes nothing', async () => {

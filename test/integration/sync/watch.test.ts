@@ -1,0 +1,215 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
+import pLimit from 'p-limit'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { compactEtcd, restartApiServer } from '../../stack/control.js'
+import { and, isWatch, pathMatches, startFaultProxy } from '../../stack/fault-proxy.js'
+import { configMap } from '../../stack/seed-objects.js'
+import { kubeConfigFrom, kubeIsExternal, uniqueName } from '../../stack/test-helpers.js'
+import { converged, divergence, harness, type Harness } from './harness.js'
+
+async function namespaceWith(kc: KubeConfig, count: number, prefix = 'wat'): Promise<string> {
+  const ns = uniqueName(prefix)
+  const core = kc.makeApiClient(CoreV1Api)
+  await core.createNamespace({ body: { metadata: { name: ns } } })
+  const limit = pLimit(16)
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => limit(() => core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, i) }))),
+  )
+  return ns
+}
+
+function captureLogs(): { lines: () => Array<Record<string, unknown>>; restore: () => void } {
+  const chunks: string[] = []
+  const keep = (chunk: unknown) => {
+    chunks.push(String(chunk))
+    return true
+  }
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep)
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(keep)
+  return {
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    restore: () => {
+      out.mockRestore()
+      err.mockRestore()
+    },
+  }
+}
+
+describe('watch against the real API server and MongoDB server', () => {
+  const kc = kubeConfigFrom()
+  const core = kc.makeApiClient(CoreV1Api)
+  let h: Harness | undefined
+
+  afterEach(async () => {
+    await h?.close()
+    h = undefined
+  })
+
+  it('lands 200 creates, updates and deletes made during a 15 s window, each within about a second', async () => {
+    const namespaces = [await namespaceWith(kc, 40), await namespaceWith(kc, 40)]
+    h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
+    await h.reconcile()
+    const madeAt = new Map<string, number>()
+    const changes = (async () => {
+      await new Promise((r) => setTimeout(r, 1000))
+      for (let i = 0; i < 200; i++) {
+        const namespace = namespaces[i % 2]!
+        const n = Math.floor(i / 2)
+        if (i % 4 === 0) {
+          const created = await core.createNamespacedConfigMap({ namespace, body: configMap(`new-${i}`, i) })
+          madeAt.set(`${created.metadata!.uid}/${created.metadata!.resourceVersion}`, Date.now())
+        } else if (i % 4 === 1 || i % 4 === 2) {
+          const patched = await core.patchNamespacedConfigMap({
+            namespace,
+            name: `cm-${n % 40}`,
+            body: [{ op: 'replace', path: '/data/LOG_LEVEL', value: `v${i}` }],
+          })
+          madeAt.set(`${patched.metadata!.uid}/${patched.metadata!.resourceVersion}`, Date.now())
+        } else {
+          await core.deleteNamespacedConfigMap({ namespace, name: `cm-${(n % 20) + 20}` }).catch(() => undefined)
+        }
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    })()
+    // The window is scoped to the cluster; other tests' namespaces are idle by now.
+    const out = await h.watch({ windowSeconds: 15 })
+    await changes
+    expect(out.resources[0]).toMatchObject({ status: 'complete', relists: 0 })
+    expect(out.resources[0]!.events).toBeGreaterThanOrEqual(150)
+    // Anything the window did not see (made after it closed) a second short window replays.
+    await h.watch({ windowSeconds: 3 })
+    expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', namespaces)).toMatchObject(converged)
+
+    const lags: number[] = []
+    for await (const doc of h.db.collection('configmaps').find({ namespace: { $in: namespaces } })) {
+      const made = madeAt.get(`${String(doc.uid)}/${String(doc.resourceVersion)}`)
+      if (made !== undefined) lags.push((doc.syncedAt as Date).getTime() - made)
+    }
+    lags.sort((a, b) => a - b)
+    const p50 = lags[Math.floor(lags.length * 0.5)]!
+    const p99 = lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))]!
+    console.info(`watch lag over ${lags.length} changes: p50 ${p50} ms, p99 ${p99} ms`)
+    expect(lags.length).toBeGreaterThan(50)
+    expect(p50).toBeLessThan(1000)
+  }, 120_000)
+
+  it('loses nothing and keeps order when the stream is cut three times mid-window', async () => {
+    const ns = await namespaceWith(kc, 10)
+    const proxy = await startFaultProxy()
+    const logs = captureLogs()
+    try {
+      h = await harness({ SYNC_RESOURCES: 'v1/configmaps', RETRY_INITIAL_DELAY_MS: '200' }, proxy.kubeconfigPath)
+      await h.reconcile()
+      proxy.addRule({ match: and(isWatch, pathMatches(/\/configmaps$/)), action: { kind: 'cutWatch', afterEvents: 5 }, times: 3 })
+      const changes = (async () => {
+        for (let i = 0; i < 60; i++) {
+          await core.patchNamespacedConfigMap({
+            namespace: ns,
+            name: `cm-${i % 10}`,
+            body: [{ op: 'replace', path: '/data/LOG_LEVEL', value: `step-${i}` }],
+          })
+          await new Promise((r) => setTimeout(r, 60))
+        }
+      })()
+      const out = await h.watch({ windowSeconds: 10 })
+      await changes
+      logs.restore()
+      expect(out.resources[0]).toMatchObject({ status: 'complete' })
+      expect(out.resources[0]!.reconnects).toBeGreaterThanOrEqual(3)
+      const events = logs.lines().map((l) => l.event)
+      expect(events.filter((e) => e === 'watch.reconnecting').length).toBeGreaterThanOrEqual(3)
+      expect(events.filter((e) => e === 'watch.reconnected').length).toBeGreaterThanOrEqual(3)
+      // Attempts reset after each successful reconnect: never past the first.
+      const attempts = logs.lines().filter((l) => l.event === 'watch.reconnecting').map((l) => l.attempt)
+      expect(new Set(attempts)).toEqual(new Set([1]))
+      // Every object holds its last value: nothing lost, nothing applied out of order.
+      await h.watch({ windowSeconds: 2 })
+      expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
+      for await (const doc of h.db.collection('configmaps').find({ namespace: ns })) {
+        const i = Number(String(doc.name).slice(3))
+        expect((doc.object as { data: { LOG_LEVEL: string } }).data.LOG_LEVEL).toBe(`step-${50 + i}`)
+      }
+    } finally {
+      logs.restore()
+      await proxy.close()
+    }
+  }, 120_000)
+
+  it.skipIf(kubeIsExternal())(
+    'relists within the same invocation when the checkpoint is older than the server history (real 410)',
+    async () => {
+      const ns = await namespaceWith(kc, 20)
+      h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
+      await h.reconcile()
+      await core.deleteNamespacedConfigMap({ namespace: ns, name: 'cm-0' })
+      await core.createNamespacedConfigMap({ namespace: ns, body: configMap('after-checkpoint', 1) })
+      // A watch cache keeps serving old versions it still holds; a restarted
+      // API server fills its cache from the compacted store, so the checkpoint
+      // is now history for real.
+      await compactEtcd()
+      await restartApiServer()
+      const out = await h.watch({ windowSeconds: 8 })
+      expect(out.resources[0]).toMatchObject({ status: 'complete', relists: 1, relistNeeded: false })
+      expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
+    },
+    120_000,
+  )
+
+  it('never lets two overlapping invocations work one resource, and ends right', async () => {
+    const ns = await namespaceWith(kc, 10)
+    h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
+    await h.reconcile()
+    const first = h.watch({ windowSeconds: 6 })
+    await new Promise((r) => setTimeout(r, 1500))
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('during-overlap', 1) })
+    const late = await h.watch({ windowSeconds: 3 })
+    const early = await first
+    expect(late.resources[0]).toMatchObject({ status: 'skipped' })
+    expect(early.resources[0]).toMatchObject({ status: 'complete' })
+    expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
+  }, 60_000)
+
+  it('repeats work after a crash between the writes and the checkpoint, and ends exactly right', async () => {
+    const ns = await namespaceWith(kc, 10)
+    h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
+    await h.reconcile()
+    const before = await h.db.collection('sync_state').findOne({})
+    const real = h.source
+    // The "process" dies after its first batch is written, before the checkpoint.
+    const crashingDb = h.db
+    const states = crashingDb.collection('sync_state')
+    const updateOne = states.updateOne.bind(states)
+    let crashed = false
+    const spy = vi.spyOn(states.constructor.prototype as { updateOne: typeof updateOne }, 'updateOne')
+    spy.mockImplementation(function (this: unknown, ...args: Parameters<typeof updateOne>) {
+      const update = JSON.stringify(args[1])
+      if (!crashed && update.includes('watchResourceVersion') && !update.includes('listResourceVersion')) {
+        crashed = true
+        return Promise.reject(new Error('simulated crash before the checkpoint'))
+      }
+      return updateOne(...args)
+    })
+    const changes = (async () => {
+      await new Promise((r) => setTimeout(r, 500))
+      for (let i = 0; i < 10; i++)
+        await core.patchNamespacedConfigMap({ namespace: ns, name: `cm-${i}`, body: [{ op: 'replace', path: '/data/LOG_LEVEL', value: 'after' }] })
+    })()
+    const crashedRun = await h.watch({ windowSeconds: 3 })
+    await changes
+    spy.mockRestore()
+    expect(crashed).toBe(true)
+    expect(crashedRun.resources[0]!.status).toBe('failed')
+    const after = await h.db.collection('sync_state').findOne({})
+    expect(after!.watchResourceVersion).toBe(before!.watchResourceVersion)
+    h.source = real
+    const next = await h.watch({ windowSeconds: 3 })
+    expect(next.resources[0]!.status).toBe('complete')
+    expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
+  }, 60_000)
+})
+
