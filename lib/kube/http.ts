@@ -1,0 +1,124 @@
+import { DeadlineError } from '../errors.js'
+import { KubeApiError, KubeTimeoutError, type KubeStatus } from './errors.js'
+
+/*
+ * The HTTP edge every Kubernetes call goes through. client.ts supplies the
+ * transport (the library's TLS and auth options on node:https); everything
+ * above depends on this small function type, so tests can fake the server.
+ */
+
+export interface HttpRequest {
+  /** Path below the server URL, e.g. `/api/v1/namespaces/a/configmaps`. */
+  readonly path: string
+  readonly query?: Readonly<Record<string, string | undefined>>
+  /** Aborting closes the request or the body being read. */
+  readonly signal: AbortSignal
+  /** Ask for gzip (lists and discovery; a watch is never compressed by the server). */
+  readonly compressed?: boolean
+}
+
+export interface HttpResponse {
+  readonly status: number
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The (already decompressed) body, as a byte stream. */
+  readonly body: AsyncIterable<Buffer | string>
+}
+
+export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>
+
+/** Error bodies are small Status objects; cap what we keep of anything else. */
+const MAX_ERROR_BODY_CHARS = 64 * 1024
+
+export async function readText(
+  body: AsyncIterable<Buffer | string>,
+  maxChars = Infinity,
+): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    if (size < maxChars) chunks.push(buf)
+    size += buf.length
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Turns a non-2xx answer into a KubeApiError keeping status, Status body and headers. */
+export async function apiErrorOf(operation: string, response: HttpResponse): Promise<KubeApiError> {
+  const text = await readText(response.body, MAX_ERROR_BODY_CHARS)
+  let body: KubeStatus | string = text
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (parsed !== null && typeof parsed === 'object') body = parsed
+  } catch {
+    // Not JSON (a proxy's HTML page): keep the text, the status says enough.
+  }
+  return new KubeApiError(operation, response.status, body, response.headers)
+}
+
+export interface Deadline {
+  /** Aborts on the caller's signal or when the timeout passes. */
+  readonly signal: AbortSignal
+  /** Stop the timeout (the answer arrived); the caller's signal still applies. */
+  readonly clear: () => void
+  /** Maps an error thrown under this deadline to DeadlineError / KubeTimeoutError when one fired. */
+  readonly explain: (error: unknown) => unknown
+}
+
+/**
+ * A per-request timeout joined with the caller's signal. setTimeout (not
+ * AbortSignal.timeout) so fake timers drive it in tests.
+ */
+export function requestDeadline(
+  operation: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Deadline {
+  const timeout = new AbortController()
+  const timer = setTimeout(() => timeout.abort(), timeoutMs)
+  const joined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal
+  return {
+    signal: joined,
+    clear: () => clearTimeout(timer),
+    explain: (error) => {
+      if (signal?.aborted) {
+        return new DeadlineError(`${operation}: aborted (deadline)`, { cause: signal.reason })
+      }
+      if (timeout.signal.aborted) return new KubeTimeoutError(operation, timeoutMs)
+      return error
+    },
+  }
+}
+
+/**
+ * GET a JSON document within `timeoutMs` (headers and body). Non-2xx answers
+ * throw KubeApiError; the caller's abort throws DeadlineError; the timeout
+ * throws KubeTimeoutError (transient).
+ */
+export async function getJson<T>(
+  transport: HttpTransport,
+  operation: string,
+  request: Omit<HttpRequest, 'signal'>,
+  options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+): Promise<T> {
+  const deadline = requestDeadline(operation, options.timeoutMs, options.signal)
+  try {
+    const response = await transport({ ...request, signal: deadline.signal })
+    if (response.status < 200 || response.status > 299) throw await apiErrorOf(operation, response)
+    return parseJson<T>(operation, await readText(response.body))
+  } catch (error) {
+    throw deadline.explain(error)
+  } finally {
+    deadline.clear()
+  }
+}
+
+/** JSON.parse whose error names the size, never the text (it may be a Secret). */
+export function parseJson<T>(operation: string, text: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    throw new SyntaxError(`${operation}: the answer is not valid JSON (${text.length} chars)`)
+  }
+}
