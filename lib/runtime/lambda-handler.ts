@@ -1,11 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import middy from '@middy/core'
 import secretsManager from '@middy/secrets-manager'
+import { clearCache } from '@middy/util'
 import type { Context } from 'aws-lambda'
 import { getConfig, type Config } from '../config.js'
 import { logConfig } from '../config-summary.js'
 import { errorFields, logger } from '../log.js'
 import { createDeadline, DEFAULT_SAFETY_MARGIN_MS, type Deadline } from '../sync/deadline.js'
+import { disconnectDB } from '../store/mongo-client.js'
 import { createDependencies, type FetchedSecrets, type SyncDependencies } from './dependencies.js'
 
 /*
@@ -72,6 +74,14 @@ export function createLambdaHandler<I, O>(
       throw error
     } finally {
       deadline.dispose()
+      // In Lambda the container freezes with the client open and the secret
+      // cache's refresh timer pending, for the next warm invocation.
+      // `serverless invoke local` (which sets IS_LOCAL) waits for the event
+      // loop to drain instead, so both must go.
+      if (process.env.IS_LOCAL === 'true') {
+        clearCache()
+        await disconnectDB()
+      }
     }
   }
 

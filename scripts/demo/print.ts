@@ -1,0 +1,19 @@
+/** A plain text table: no colours, readable in any terminal or CI log. */
+export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
+  const cells = rows.map((r) => columns.map((c) => (r[c] === undefined ? '' : String(r[c]))))
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)))
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')
+}
+
+export function heading(text: string): void {
+  process.stdout.write(`\n== ${text}\n\n`)
+}
+
+export function say(text: string): void {
+  process.stdout.write(`${text}\n`)
+}
