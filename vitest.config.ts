@@ -24,6 +24,20 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/stack/global-setup.ts'],
+          // One test file that runs the quick subset of the fault matrix (see test/faults/run.ts).
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          // The rows break the shared stack on purpose (toxics, compaction): run after the others.
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 })

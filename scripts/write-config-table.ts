@@ -1,6 +1,6 @@
-/** `npm run docs:config`: rewrites the configuration table in README.md. */
+/** `npm run docs:config`: rewrites the configuration table in README.md (Prettier-formatted). */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { replaceTable } from './config-table.js'
+import { formattedReadme } from './config-table.js'
 
 const path = new URL('../README.md', import.meta.url)
-writeFileSync(path, replaceTable(readFileSync(path, 'utf8')))
+writeFileSync(path, await formattedReadme(readFileSync(path, 'utf8')))

@@ -57,5 +57,7 @@ export function listQuery(
  */
 function withTypeMeta(item: KubeObject, resolved: ResolvedResource): KubeObject {
   if (item.apiVersion && item.kind) return item
-  return { apiVersion: resolved.apiVersion, kind: resolved.kind, ...item }
+  // In the order the server writes them on a single GET or a watch event, so
+  // the stored object serialises exactly like the object as served.
+  return { kind: resolved.kind, apiVersion: resolved.apiVersion, ...item }
 }

@@ -5,6 +5,7 @@ import { clearCache } from '@middy/util'
 import type { Context } from 'aws-lambda'
 import { getConfig, type Config } from '../config.js'
 import { logConfig } from '../config-summary.js'
+import { messageOf, SyncError } from '../errors.js'
 import { errorFields, logger } from '../log.js'
 import { createDeadline, DEFAULT_SAFETY_MARGIN_MS, type Deadline } from '../sync/deadline.js'
 import { disconnectDB } from '../store/mongo-client.js'
@@ -37,6 +38,38 @@ function secretIds(config: Config): Record<string, string> {
   if (config.k8s.kubeconfigSecretId) ids.kubeconfig = config.k8s.kubeconfigSecretId
   if (config.secrets.hashKeySecretId) ids.hashKey = config.secrets.hashKeySecretId
   return ids
+}
+
+const secretVariable: Record<string, string> = {
+  mongodb: 'MONGODB_SECRET_ID',
+  kubeconfig: 'KUBECONFIG_SECRET_ID',
+  hashKey: 'SECRET_HASH_KEY_SECRET_ID',
+}
+
+/**
+ * middy reports a failed secret fetch as "Failed to resolve internal values";
+ * this names the variables, the secret ids and the SDK's reasons instead.
+ * The invocation still fails (no response is set).
+ */
+function nameSecretFailures(ids: Record<string, string>): middy.MiddlewareObj {
+  return {
+    onError: (request) => {
+      const error = request.error
+      if (!error || error.message !== 'Failed to resolve internal values') return
+      const causes = (error.cause as { data?: unknown[] } | undefined)?.data ?? []
+      const which = Object.entries(ids)
+        .map(([role, id]) => `${secretVariable[role] ?? role}=${id}`)
+        .join(', ')
+      request.error = new SyncError(
+        `Secrets Manager: could not fetch ${which}: ${causes.map(messageOf).join('; ') || error.message}`,
+        { cause: error },
+      )
+      logger.error('secrets fetch failed', {
+        event: 'secrets.failed',
+        ...errorFields(request.error),
+      })
+    },
+  }
 }
 
 export function createLambdaHandler<I, O>(
@@ -97,7 +130,7 @@ export function createLambdaHandler<I, O>(
     ids = {}
   }
   if (Object.keys(ids).length > 0) {
-    handler.use(
+    handler.use(nameSecretFailures(ids)).use(
       secretsManager({
         fetchData: ids,
         setToContext: true,

@@ -1,3 +1,5 @@
+import { errorFields, logger } from '../log.js'
+import { retryWithBackoff, type RetryPolicy } from '../retry.js'
 import type { ResourceStore } from './ports.js'
 
 /**
@@ -6,6 +8,18 @@ import type { ResourceStore } from './ports.js'
  * after budget + this.
  */
 export const LEASE_GRACE_MS = 30_000
+
+/**
+ * Releasing runs after the work, inside the deadline's safety margin: a few
+ * quick attempts (0.5 s, 1 s, 2 s) fit in it. A lease left behind blocks the
+ * resource until it expires (budget + grace, up to ~15 min in Lambda).
+ */
+const RELEASE_POLICY: RetryPolicy = {
+  maxAttempts: 4,
+  initialDelayMs: 500,
+  maxDelayMs: 2000,
+  backoffMultiplier: 2,
+}
 
 /** Runs `work` while holding the resource's lease; undefined when another invocation holds it. */
 export async function withLease<T>(
@@ -18,7 +32,14 @@ export async function withLease<T>(
   try {
     return await work()
   } finally {
-    // Best effort: an expired lease is taken over anyway.
-    await store.releaseLease(owner).catch(() => undefined)
+    await retryWithBackoff(() => store.releaseLease(owner), 'release lease', {
+      policy: RELEASE_POLICY,
+    }).catch((error: unknown) => {
+      // The lease expires by itself; the next run after that takes it over.
+      logger.warn('lease not released; it expires by itself', {
+        event: 'lease.release-failed',
+        ...errorFields(error),
+      })
+    })
   }
 }

@@ -114,6 +114,11 @@ export async function reconcileResource(
       report.pages++
       report.listed += page.items.length
       const diff = diffPage(page.items, stored, seen)
+      // What this pass writes counts as stored: if a 410 restarts the list and
+      // the new pass no longer serves an object written here, it is deleted.
+      for (const op of diff.ops)
+        if (op.type !== 'delete')
+          stored.set(op.object.metadata.uid, op.object.metadata.resourceVersion)
       diffUnchanged += diff.unchanged
       planned.inserts += diff.inserts
       planned.updates += diff.updates

@@ -1,0 +1,117 @@
+import { and, isList, pathMatches, startFaultProxy } from '../../stack/fault-proxy.js'
+import { ToxiproxyClient } from '../../stack/toxiproxy.js'
+import { churn } from '../cluster.js'
+import type { Invocation } from '../invoke.js'
+import { statusOf, type Scenario, type ScenarioContext } from '../scenario.js'
+import { stateId, targets } from './common.js'
+
+/** The handler keeps 10 s of the budget back (DEFAULT_SAFETY_MARGIN_MS): 14 s leaves 4 s of work. */
+const BUDGET_MS = 14_000
+
+function ranMs(inv: Invocation): number {
+  const first = Date.parse(String(inv.logs[0]?.timestamp ?? ''))
+  return inv.endedAt - (Number.isNaN(first) ? inv.startedAt : first)
+}
+
+async function listCheckpoint(ctx: ScenarioContext, resource: string) {
+  const state = await (
+    await ctx.db()
+  )
+    .collection<{ _id: string; listResourceVersion?: string }>('sync_state')
+    .findOne({ _id: stateId(ctx.cluster, resource) })
+  return state?.listResourceVersion ?? undefined
+}
+
+export const row11: Scenario = {
+  row: 11,
+  fault: 'Lambda deadline reached mid-list and mid-write',
+  quick: true,
+  async run(ctx) {
+    const namespaces = await ctx.seed(300)
+    const cm = 'v1/configmaps'
+    const widgets = 'example.com/v1/widgets'
+    const all = [...targets([widgets]), ...targets([cm], namespaces)]
+
+    // Mid-list: every Widget page (2 objects) takes 400 ms (fault proxy); a full list needs ~12 s.
+    const full = await ctx.invoke('reconcile', {}, ctx.env({ SYNC_RESOURCES: widgets }))
+    ctx.expect(full.exitCode === 0, `initial reconcile exit ${full.exitCode}`)
+    await churn(ctx.kc, widgets, namespaces, { creates: 5, updates: 5, deletes: 5 })
+    const checkpoint = await listCheckpoint(ctx, widgets)
+    const proxy = await startFaultProxy({ kubeconfig: ctx.stack.KUBECONFIG! })
+    ctx.defer(() => proxy.close())
+    proxy.addRule({
+      match: and(isList, pathMatches(/\/widgets$/)),
+      action: { kind: 'delay', ms: 400 },
+      times: Infinity,
+    })
+    ctx.faultStarts()
+    const midList = await ctx.invoke(
+      'reconcile',
+      {},
+      ctx.env({
+        KUBECONFIG: proxy.kubeconfigPath,
+        SYNC_RESOURCES: widgets,
+        K8S_LIST_PAGE_SIZE: '2',
+        RUN_BUDGET_MS: String(BUDGET_MS),
+      }),
+    )
+    const r1 = midList.result?.resources[0]
+    ctx.expect(
+      midList.exitCode === 2 && statusOf(midList, widgets) === 'partial',
+      `mid-list: exit ${midList.exitCode}, ${statusOf(midList, widgets)}`,
+    )
+    ctx.expect(r1?.deleted === 0, `mid-list run deleted ${r1?.deleted}`)
+    ctx.expect(
+      ranMs(midList) < BUDGET_MS,
+      `mid-list run took ${ranMs(midList)} ms of a ${BUDGET_MS} ms budget`,
+    )
+    ctx.expect(
+      (await listCheckpoint(ctx, widgets)) === checkpoint,
+      'the checkpoint moved after a partial list',
+    )
+    ctx.note(`mid-list: ${r1?.pages} pages, stopped after ${ranMs(midList)} ms: ${r1?.error}`)
+
+    // Mid-write: 300 ms per MongoDB round trip, chunks of 5, one at a time.
+    const toxiproxy = new ToxiproxyClient(ctx.stack.TOXIPROXY_URL)
+    await toxiproxy.addToxic('mongo', {
+      type: 'latency',
+      name: 'slow',
+      attributes: { latency: 300 },
+    })
+    const midWrite = await ctx.invoke(
+      'reconcile',
+      { namespaces },
+      ctx.env({
+        MONGODB_URI: ctx.stack.MONGODB_URI_TOXIPROXY,
+        SYNC_RESOURCES: cm,
+        BULK_WRITE_BATCH_SIZE: '5',
+        BULK_WRITE_MAX_CONCURRENT: '1',
+        // Connect, indexes, lease and the version index take ~12 round trips of 300 ms first.
+        RUN_BUDGET_MS: String(BUDGET_MS + 4000),
+      }),
+    )
+    await toxiproxy.removeToxic('mongo', 'slow')
+    const r2 = midWrite.result?.resources[0]
+    const chunks = midWrite.logs.filter((l) => l.event === 'chunk.processed').length
+    ctx.expect(
+      midWrite.exitCode === 2 && statusOf(midWrite, cm) === 'partial',
+      `mid-write: exit ${midWrite.exitCode}, ${statusOf(midWrite, cm)} ${r2?.error ?? ''}`,
+    )
+    ctx.expect(chunks > 0, 'no chunk was written before the deadline')
+    ctx.expect(
+      ranMs(midWrite) < BUDGET_MS + 4000,
+      `mid-write run took ${ranMs(midWrite)} ms of a ${BUDGET_MS + 4000} ms budget`,
+    )
+    ctx.note(
+      `mid-write: ${chunks} chunks written, stopped after ${ranMs(midWrite)} ms: ${r2?.error}`,
+    )
+
+    const healed = await ctx.invoke('reconcile', {}, ctx.env({ SYNC_RESOURCES: widgets }))
+    const healed2 = await ctx.invoke('reconcile', { namespaces }, ctx.env({ SYNC_RESOURCES: cm }))
+    ctx.expect(
+      healed.exitCode === 0 && healed2.exitCode === 0,
+      `next runs exit ${healed.exitCode}, ${healed2.exitCode}`,
+    )
+    await ctx.expectConverged(all)
+  },
+}
