@@ -154,7 +154,7 @@ interface ErrorLike {
 }
 
 function asErrorLike(e: unknown): ErrorLike | undefined {
-  return e !== null && typeof e === 'object' ? (e) : undefined
+  return e !== null && typeof e === 'object' ? e : undefined
 }
 
 /** HTTP status of a Kubernetes ApiException, a watch Status object, or our HttpStatusError. */

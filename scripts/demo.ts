@@ -163,9 +163,9 @@ async function main(): Promise<void> {
       table(
         states.map((s) => ({
           _id: s._id,
-          listRV: s.listResourceVersion,
-          watchRV: s.watchResourceVersion,
-          needsRelist: s.needsRelist,
+          listRV: s.listResourceVersion as unknown,
+          watchRV: s.watchResourceVersion as unknown,
+          needsRelist: s.needsRelist as unknown,
         })),
         ['_id', 'listRV', 'watchRV', 'needsRelist'],
       ),

@@ -13,7 +13,9 @@ async function namespaceWith(kc: KubeConfig, count: number, prefix = 'wat'): Pro
   await core.createNamespace({ body: { metadata: { name: ns } } })
   const limit = pLimit(16)
   await Promise.all(
-    Array.from({ length: count }, (_, i) => limit(() => core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, i) }))),
+    Array.from({ length: count }, (_, i) =>
+      limit(() => core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, i) })),
+    ),
   )
   return ns
 }
@@ -51,8 +53,23 @@ describe('watch against the real API server and MongoDB server', () => {
   })
 
   it('lands 200 creates, updates and deletes made during a 15 s window, each within about a second', async () => {
-    const namespaces = [await namespaceWith(kc, 40), await namespaceWith(kc, 40)]
-    h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
+    // PodTemplates: a kind no other test seeds, so the inventory holds only this
+    // test's objects and the lag measures our pipeline, not the size of what
+    // other tests left in the shared cluster.
+    const podTemplate = (name: string, i: number) => ({
+      metadata: { name, labels: { 'app.kubernetes.io/name': `lag-${i % 7}` } },
+      template: {
+        metadata: { labels: { step: '0' } },
+        spec: { containers: [{ name: 'app', image: 'example/app:1' }] },
+      },
+    })
+    const namespaces = [uniqueName('lag'), uniqueName('lag')]
+    for (const namespace of namespaces) {
+      await core.createNamespace({ body: { metadata: { name: namespace } } })
+      for (let i = 0; i < 40; i++)
+        await core.createNamespacedPodTemplate({ namespace, body: podTemplate(`pt-${i}`, i) })
+    }
+    h = await harness({ SYNC_RESOURCES: 'v1/podtemplates' })
     await h.reconcile()
     const madeAt = new Map<string, number>()
     const changes = (async () => {
@@ -61,32 +78,40 @@ describe('watch against the real API server and MongoDB server', () => {
         const namespace = namespaces[i % 2]!
         const n = Math.floor(i / 2)
         if (i % 4 === 0) {
-          const created = await core.createNamespacedConfigMap({ namespace, body: configMap(`new-${i}`, i) })
+          const created = await core.createNamespacedPodTemplate({
+            namespace,
+            body: podTemplate(`new-${i}`, i),
+          })
           madeAt.set(`${created.metadata!.uid}/${created.metadata!.resourceVersion}`, Date.now())
         } else if (i % 4 === 1 || i % 4 === 2) {
-          const patched = await core.patchNamespacedConfigMap({
+          const patched = await core.patchNamespacedPodTemplate({
             namespace,
-            name: `cm-${n % 40}`,
-            body: [{ op: 'replace', path: '/data/LOG_LEVEL', value: `v${i}` }],
+            name: `pt-${n % 40}`,
+            body: [{ op: 'replace', path: '/template/metadata/labels/step', value: `v${i}` }],
           })
           madeAt.set(`${patched.metadata!.uid}/${patched.metadata!.resourceVersion}`, Date.now())
         } else {
-          await core.deleteNamespacedConfigMap({ namespace, name: `cm-${(n % 20) + 20}` }).catch(() => undefined)
+          await core
+            .deleteNamespacedPodTemplate({ namespace, name: `pt-${(n % 20) + 20}` })
+            .catch(() => undefined)
         }
         await new Promise((r) => setTimeout(r, 50))
       }
     })()
-    // The window is scoped to the cluster; other tests' namespaces are idle by now.
     const out = await h.watch({ windowSeconds: 15 })
     await changes
     expect(out.resources[0]).toMatchObject({ status: 'complete', relists: 0 })
     expect(out.resources[0]!.events).toBeGreaterThanOrEqual(150)
     // Anything the window did not see (made after it closed) a second short window replays.
     await h.watch({ windowSeconds: 3 })
-    expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', namespaces)).toMatchObject(converged)
+    expect(await divergence(kc, h.db, 'v1/podtemplates', 'PodTemplate', namespaces)).toMatchObject(
+      converged,
+    )
 
     const lags: number[] = []
-    for await (const doc of h.db.collection('configmaps').find({ namespace: { $in: namespaces } })) {
+    for await (const doc of h.db
+      .collection('podtemplates')
+      .find({ namespace: { $in: namespaces } })) {
       const made = madeAt.get(`${String(doc.uid)}/${String(doc.resourceVersion)}`)
       if (made !== undefined) lags.push((doc.syncedAt as Date).getTime() - made)
     }
@@ -103,9 +128,16 @@ describe('watch against the real API server and MongoDB server', () => {
     const proxy = await startFaultProxy()
     const logs = captureLogs()
     try {
-      h = await harness({ SYNC_RESOURCES: 'v1/configmaps', RETRY_INITIAL_DELAY_MS: '200' }, proxy.kubeconfigPath)
+      h = await harness(
+        { SYNC_RESOURCES: 'v1/configmaps', RETRY_INITIAL_DELAY_MS: '200' },
+        proxy.kubeconfigPath,
+      )
       await h.reconcile()
-      proxy.addRule({ match: and(isWatch, pathMatches(/\/configmaps$/)), action: { kind: 'cutWatch', afterEvents: 5 }, times: 3 })
+      proxy.addRule({
+        match: and(isWatch, pathMatches(/\/configmaps$/)),
+        action: { kind: 'cutWatch', afterEvents: 5 },
+        times: 3,
+      })
       const changes = (async () => {
         for (let i = 0; i < 60; i++) {
           await core.patchNamespacedConfigMap({
@@ -125,14 +157,21 @@ describe('watch against the real API server and MongoDB server', () => {
       expect(events.filter((e) => e === 'watch.reconnecting').length).toBeGreaterThanOrEqual(3)
       expect(events.filter((e) => e === 'watch.reconnected').length).toBeGreaterThanOrEqual(3)
       // Attempts reset after each successful reconnect: never past the first.
-      const attempts = logs.lines().filter((l) => l.event === 'watch.reconnecting').map((l) => l.attempt)
+      const attempts = logs
+        .lines()
+        .filter((l) => l.event === 'watch.reconnecting')
+        .map((l) => l.attempt)
       expect(new Set(attempts)).toEqual(new Set([1]))
       // Every object holds its last value: nothing lost, nothing applied out of order.
       await h.watch({ windowSeconds: 2 })
-      expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
+      expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(
+        converged,
+      )
       for await (const doc of h.db.collection('configmaps').find({ namespace: ns })) {
         const i = Number(String(doc.name).slice(3))
-        expect((doc.object as { data: { LOG_LEVEL: string } }).data.LOG_LEVEL).toBe(`step-${50 + i}`)
+        expect((doc.object as { data: { LOG_LEVEL: string } }).data.LOG_LEVEL).toBe(
+          `step-${50 + i}`,
+        )
       }
     } finally {
       logs.restore()
@@ -147,15 +186,24 @@ describe('watch against the real API server and MongoDB server', () => {
       h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
       await h.reconcile()
       await core.deleteNamespacedConfigMap({ namespace: ns, name: 'cm-0' })
-      await core.createNamespacedConfigMap({ namespace: ns, body: configMap('after-checkpoint', 1) })
+      await core.createNamespacedConfigMap({
+        namespace: ns,
+        body: configMap('after-checkpoint', 1),
+      })
       // A watch cache keeps serving old versions it still holds; a restarted
       // API server fills its cache from the compacted store, so the checkpoint
       // is now history for real.
       await compactEtcd()
       await restartApiServer()
       const out = await h.watch({ windowSeconds: 8 })
-      expect(out.resources[0]).toMatchObject({ status: 'complete', relists: 1, relistNeeded: false })
-      expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
+      expect(out.resources[0]).toMatchObject({
+        status: 'complete',
+        relists: 1,
+        relistNeeded: false,
+      })
+      expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(
+        converged,
+      )
     },
     120_000,
   )
@@ -185,10 +233,17 @@ describe('watch against the real API server and MongoDB server', () => {
     const states = crashingDb.collection('sync_state')
     const updateOne = states.updateOne.bind(states)
     let crashed = false
-    const spy = vi.spyOn(states.constructor.prototype as { updateOne: typeof updateOne }, 'updateOne')
+    const spy = vi.spyOn(
+      states.constructor.prototype as { updateOne: typeof updateOne },
+      'updateOne',
+    )
     spy.mockImplementation(function (this: unknown, ...args: Parameters<typeof updateOne>) {
       const update = JSON.stringify(args[1])
-      if (!crashed && update.includes('watchResourceVersion') && !update.includes('listResourceVersion')) {
+      if (
+        !crashed &&
+        update.includes('watchResourceVersion') &&
+        !update.includes('listResourceVersion')
+      ) {
         crashed = true
         return Promise.reject(new Error('simulated crash before the checkpoint'))
       }
@@ -197,7 +252,11 @@ describe('watch against the real API server and MongoDB server', () => {
     const changes = (async () => {
       await new Promise((r) => setTimeout(r, 500))
       for (let i = 0; i < 10; i++)
-        await core.patchNamespacedConfigMap({ namespace: ns, name: `cm-${i}`, body: [{ op: 'replace', path: '/data/LOG_LEVEL', value: 'after' }] })
+        await core.patchNamespacedConfigMap({
+          namespace: ns,
+          name: `cm-${i}`,
+          body: [{ op: 'replace', path: '/data/LOG_LEVEL', value: 'after' }],
+        })
     })()
     const crashedRun = await h.watch({ windowSeconds: 3 })
     await changes
@@ -212,4 +271,3 @@ describe('watch against the real API server and MongoDB server', () => {
     expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
   }, 60_000)
 })
-

@@ -1,0 +1,45 @@
+/** The JSON shape (milliseconds, megabytes), exactly these fields. */
+export interface BenchResult {
+  objects: number
+  baseline: {
+    listMs: number
+    writeMs: number
+    naiveSyncMs: number
+    naiveResyncMs: number
+    naiveResyncWrites: number
+  }
+  sync: {
+    initialMs: number
+    initialWrites: number
+    resyncMs: number
+    resyncWrites: number
+    churnChanged: number
+    churnMs: number
+    churnWrites: number
+  }
+  syncDefaults: { initialMs: number; resyncMs: number }
+  watch: { events: number; lagP50Ms: number; lagP99Ms: number }
+  memory: { peakRssMb: number; peakHeapMb: number }
+}
+
+/** What the run saw besides the fields (printed, and used by the scale docs). */
+export interface BenchExtras {
+  readonly tuned: string
+  readonly defaults: string
+  readonly server: string
+  /** Bytes of the listed objects as served (JSON), summed. */
+  readonly objectBytes: number
+  readonly listPages: number
+  readonly naiveCapped: boolean
+  readonly naiveResyncCapped?: boolean
+  readonly naiveCappedWrites: number
+  readonly watchMissing: number
+  readonly watchMaxMs: number
+  readonly defaultsMemory: { peakRssMb: number; peakHeapMb: number }
+  readonly reportCounts: Record<string, string>
+}
+
+export interface BenchOutcome {
+  readonly result: BenchResult
+  readonly extras: BenchExtras
+}

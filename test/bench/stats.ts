@@ -1,0 +1,10 @@
+/** The p-th percentile (0-100) of `values`, nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const rank = Math.ceil((p / 100) * sorted.length)
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!
+}
+
+export const perThousand = (ms: number, objects: number): number =>
+  Math.round((ms / objects) * 1000 * 10) / 10

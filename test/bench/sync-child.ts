@@ -1,0 +1,67 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+import type { ChildCommand, ChildReply, ChildSetup } from './child-protocol.js'
+import type { MemoryPeak } from './memory-sampler.js'
+
+type Reconciled = Extract<ChildReply, { type: 'reconciled' }>
+type Watched = Extract<ChildReply, { type: 'watched' }>
+
+/** run.ts's handle on one child-sync.ts process. */
+export interface SyncChild {
+  reconcile(): Promise<Reconciled>
+  watch(windowSeconds: number): Promise<Watched>
+  /** Ends the child; resolves with the peak memory it sampled over its life. */
+  exit(): Promise<MemoryPeak>
+}
+
+const childScript = fileURLToPath(new URL('./child-sync.ts', import.meta.url))
+
+export async function startSyncChild(
+  setup: ChildSetup,
+  options: { cpuProfileDir?: string } = {},
+): Promise<SyncChild> {
+  const execArgv = ['--import', 'tsx']
+  if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`)
+  const child: ChildProcess = fork(childScript, [JSON.stringify(setup)], {
+    execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  let waiting: { resolve: (r: ChildReply) => void; reject: (e: Error) => void } | undefined
+  const next = () =>
+    new Promise<ChildReply>((resolve, reject) => {
+      waiting = { resolve, reject }
+    })
+  child.on('message', (reply: ChildReply) => {
+    const w = waiting
+    waiting = undefined
+    if (!w) return
+    if (reply.type === 'error') w.reject(new Error(`sync child: ${reply.message}`))
+    else w.resolve(reply)
+  })
+  child.on('exit', (code) => {
+    waiting?.reject(new Error(`sync child exited with code ${code}`))
+    waiting = undefined
+  })
+  const ready = await next()
+  if (ready.type !== 'ready') throw new Error(`sync child: unexpected ${ready.type}`)
+
+  let id = 0
+  const ask = async <T extends ChildReply>(command: ChildCommand): Promise<T> => {
+    const reply = next()
+    child.send(command)
+    return (await reply) as T
+  }
+  return {
+    reconcile: () => ask<Reconciled>({ type: 'reconcile', id: ++id }),
+    watch: (windowSeconds) => ask<Watched>({ type: 'watch', id: ++id, windowSeconds }),
+    async exit() {
+      const reply = await ask<Extract<ChildReply, { type: 'memory' }>>({ type: 'exit' })
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) resolve()
+        else child.once('exit', () => resolve())
+      })
+      return reply.memory
+    },
+  }
+}
