@@ -82,35 +82,43 @@ export function createLambdaHandler<I, O>(
     context: Context & FetchedSecrets,
     opts: { signal: AbortSignal },
   ): Promise<O> => {
-    // A configuration problem fails every invocation with its one-line-per-variable message.
-    const config = getConfig()
-    if (!configLogged) {
-      logConfig(config)
-      configLogged = true
-    }
-    const input = parse(event)
-    const deadline = createDeadline(
-      context.getRemainingTimeInMillis(),
-      DEFAULT_SAFETY_MARGIN_MS,
-      opts.signal,
-    )
     try {
-      const secrets: FetchedSecrets = {
-        mongodb: context.mongodb,
-        kubeconfig: context.kubeconfig,
-        hashKey: context.hashKey,
+      // A configuration problem fails every invocation with its one-line-per-variable message.
+      const config = getConfig()
+      if (!configLogged) {
+        logConfig(config)
+        configLogged = true
       }
-      const deps = await createDependencies(config, secrets, deadline.signal)
-      return await work(input, { config, deps, deadline, owner: `${name}/${context.awsRequestId}` })
+      const input = parse(event)
+      const deadline = createDeadline(
+        context.getRemainingTimeInMillis(),
+        DEFAULT_SAFETY_MARGIN_MS,
+        opts.signal,
+      )
+      try {
+        const secrets: FetchedSecrets = {
+          mongodb: context.mongodb,
+          kubeconfig: context.kubeconfig,
+          hashKey: context.hashKey,
+        }
+        const deps = await createDependencies(config, secrets, deadline.signal)
+        return await work(input, {
+          config,
+          deps,
+          deadline,
+          owner: `${name}/${context.awsRequestId}`,
+        })
+      } finally {
+        deadline.dispose()
+      }
     } catch (error) {
       logger.error(`${name} failed`, { event: `${name}.error`, ...errorFields(error) })
       throw error
     } finally {
-      deadline.dispose()
       // In Lambda the container freezes with the client open and the secret
       // cache's refresh timer pending, for the next warm invocation.
       // `serverless invoke local` (which sets IS_LOCAL) waits for the event
-      // loop to drain instead, so both must go.
+      // loop to drain instead, so both must go, whatever the outcome.
       if (process.env.IS_LOCAL === 'true') {
         clearCache()
         await disconnectDB()
