@@ -36,6 +36,12 @@ export const row01: Scenario = {
         KUBECONFIG: ctx.stack.KUBECONFIG_TOXIPROXY,
         SYNC_RESOURCES: syncResources(allSeeded),
         K8S_LIST_PAGE_SIZE: '10',
+        // The promise is that an outage shorter than the retry budget heals.
+        // The matrix's fast 50-400 ms delays give ~0.75 s in all, which a
+        // 300 ms reset window plus a loaded machine's toxiproxy latency can
+        // outlast; 200 ms-1 s (~2.4 s) keeps the budget well above the window.
+        RETRY_INITIAL_DELAY_MS: '200',
+        RETRY_MAX_DELAY_MS: '1000',
       }),
       {
         onLog: (line) => {
