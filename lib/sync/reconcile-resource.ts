@@ -22,6 +22,26 @@ export interface ReconcileReport {
   error?: string
 }
 
+/** A report with every count at zero (a resource not started, skipped or failed early). */
+export function newReconcileReport(
+  resource: string,
+  status: ResourceStatus,
+  error?: string,
+): ReconcileReport {
+  return {
+    resource,
+    status,
+    listed: 0,
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    unchanged: 0,
+    pages: 0,
+    durationMs: 0,
+    ...(error === undefined ? {} : { error }),
+  }
+}
+
 export interface ReconcileResourceOptions {
   readonly resolved: ResolvedResource
   readonly source: ClusterSource
@@ -44,17 +64,7 @@ export async function reconcileResource(
 ): Promise<ReconcileReport> {
   const { resolved, source, store, signal } = options
   const started = Date.now()
-  const report: ReconcileReport = {
-    resource: resolved.ref.id,
-    status: 'partial',
-    listed: 0,
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    unchanged: 0,
-    pages: 0,
-    durationMs: 0,
-  }
+  const report = newReconcileReport(resolved.ref.id, 'partial')
   const log = { resource: resolved.ref.id }
   const written: WriteCounts = {
     inserted: 0,

@@ -7,7 +7,11 @@ import { parseResourceRef, type ResourceRef } from '../resource-ref.js'
 import type { Deadline } from './deadline.js'
 import { withLease } from './lease.js'
 import type { ClusterSource, ResourceStore } from './ports.js'
-import { reconcileResource, type ReconcileReport } from './reconcile-resource.js'
+import {
+  newReconcileReport,
+  reconcileResource,
+  type ReconcileReport,
+} from './reconcile-resource.js'
 
 /**
  * Resources reconciled at once. Each already keeps BULK_WRITE_MAX_CONCURRENT
@@ -44,25 +48,6 @@ export function selectResources(config: Config, ids: readonly string[] | undefin
   return ids.map((id) => parseResourceRef(id)).filter((r): r is ResourceRef => r !== undefined)
 }
 
-function emptyReport(
-  resource: string,
-  status: ReconcileReport['status'],
-  error?: string,
-): ReconcileReport {
-  return {
-    resource,
-    status,
-    listed: 0,
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    unchanged: 0,
-    pages: 0,
-    durationMs: 0,
-    ...(error === undefined ? {} : { error }),
-  }
-}
-
 /** The reconcile function's work, free of Lambda: every selected resource, concurrently, each on its own. */
 export async function runReconcile(
   deps: ReconcileRunDeps,
@@ -76,12 +61,15 @@ export async function runReconcile(
   const one = async (ref: ResourceRef): Promise<ReconcileReport> => {
     const t0 = Date.now()
     if (deadline.signal.aborted)
-      return emptyReport(ref.id, 'partial', 'deadline reached before this resource started')
+      return newReconcileReport(ref.id, 'partial', 'deadline reached before this resource started')
     let resolved: ResolvedResource
     try {
       resolved = await deps.source.resolve(ref, deadline.signal)
     } catch (error) {
-      return { ...emptyReport(ref.id, 'failed', messageOf(error)), durationMs: Date.now() - t0 }
+      return {
+        ...newReconcileReport(ref.id, 'failed', messageOf(error)),
+        durationMs: Date.now() - t0,
+      }
     }
     const store = deps.storeFor(resolved)
     const run = () =>
@@ -103,11 +91,14 @@ export async function runReconcile(
         resource: ref.id,
       })
       return {
-        ...emptyReport(ref.id, 'skipped', 'another invocation holds the lease'),
+        ...newReconcileReport(ref.id, 'skipped', 'another invocation holds the lease'),
         durationMs: Date.now() - t0,
       }
     } catch (error) {
-      return { ...emptyReport(ref.id, 'failed', messageOf(error)), durationMs: Date.now() - t0 }
+      return {
+        ...newReconcileReport(ref.id, 'failed', messageOf(error)),
+        durationMs: Date.now() - t0,
+      }
     }
   }
 

@@ -31,6 +31,28 @@ export interface WatchReport {
   error?: string
 }
 
+/** A report with every count at zero (a resource not started, skipped or failed early). */
+export function newWatchReport(
+  resource: string,
+  status: ResourceStatus,
+  error?: string,
+): WatchReport {
+  return {
+    resource,
+    status,
+    events: 0,
+    bookmarks: 0,
+    reconnects: 0,
+    relists: 0,
+    relistNeeded: false,
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    durationMs: 0,
+    ...(error === undefined ? {} : { error }),
+  }
+}
+
 export interface WatchResourceOptions {
   readonly resolved: ResolvedResource
   readonly source: ClusterSource
@@ -53,19 +75,7 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
   const { resolved, source, store } = options
   const started = Date.now()
   const log = { resource: resolved.ref.id }
-  const report: WatchReport = {
-    resource: resolved.ref.id,
-    status: 'complete',
-    events: 0,
-    bookmarks: 0,
-    reconnects: 0,
-    relists: 0,
-    relistNeeded: false,
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    durationMs: 0,
-  }
+  const report = newWatchReport(resolved.ref.id, 'complete')
   // Stops the watch when a write fails, so nothing is acknowledged past it.
   const stop = new AbortController()
   const signal = AbortSignal.any([options.signal, stop.signal])

@@ -8,7 +8,7 @@ import type { Deadline } from './deadline.js'
 import { withLease } from './lease.js'
 import type { ClusterSource, ResourceStore } from './ports.js'
 import { selectResources } from './reconcile-run.js'
-import { watchResource, type WatchReport } from './watch-resource.js'
+import { newWatchReport, watchResource, type WatchReport } from './watch-resource.js'
 
 /** Watches are mostly idle waits: every resource gets its own, at once, up to this many. */
 export const WATCH_CONCURRENCY = 16
@@ -30,23 +30,6 @@ export interface WatchRunDeps {
   readonly storeFor: (resolved: ResolvedResource) => ResourceStore
   readonly deadline: Deadline
   readonly owner: string
-}
-
-function emptyReport(resource: string, status: WatchReport['status'], error?: string): WatchReport {
-  return {
-    resource,
-    status,
-    events: 0,
-    bookmarks: 0,
-    reconnects: 0,
-    relists: 0,
-    relistNeeded: false,
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    durationMs: 0,
-    ...(error === undefined ? {} : { error }),
-  }
 }
 
 /** The watch function's work, free of Lambda: one bounded window per resource, concurrently. */
@@ -80,11 +63,11 @@ export async function runWatch(deps: WatchRunDeps, input: WatchRunInput): Promis
         resource: ref.id,
       })
       return {
-        ...emptyReport(ref.id, 'skipped', 'another invocation holds the lease'),
+        ...newWatchReport(ref.id, 'skipped', 'another invocation holds the lease'),
         durationMs: Date.now() - t0,
       }
     } catch (error) {
-      return { ...emptyReport(ref.id, 'failed', messageOf(error)), durationMs: Date.now() - t0 }
+      return { ...newWatchReport(ref.id, 'failed', messageOf(error)), durationMs: Date.now() - t0 }
     }
   }
 
