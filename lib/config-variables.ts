@@ -300,6 +300,51 @@ export const variables = {
     schema: int(1000),
     allowed: `${ms} >= 1000`,
   }),
+  // --- operability: circuit breakers and adaptive pacing ---
+  ENABLE_CIRCUIT_BREAKER: v({
+    name: 'ENABLE_CIRCUIT_BREAKER',
+    description:
+      'Stop calling the API server or MongoDB for a cool-off period after consecutive failures.',
+    default: 'true',
+    schema: bool,
+    allowed: 'true or false',
+  }),
+  BREAKER_FAILURE_THRESHOLD: v({
+    name: 'BREAKER_FAILURE_THRESHOLD',
+    description: 'Consecutive transient failures (all resources together) that open a breaker.',
+    default: '10',
+    schema: int(1, 1000),
+    allowed: 'an integer from 1 to 1000',
+  }),
+  BREAKER_HALF_OPEN_AFTER_MS: v({
+    name: 'BREAKER_HALF_OPEN_AFTER_MS',
+    description: 'Cool-off of an open breaker before one probe call is let through.',
+    default: '30000',
+    schema: int(100),
+    allowed: `${ms} >= 100`,
+  }),
+  ENABLE_ADAPTIVE_PACING: v({
+    name: 'ENABLE_ADAPTIVE_PACING',
+    description:
+      'Fewer concurrent chunks and longer delays while MongoDB is slow or failing, within the BULK_WRITE_* bounds.',
+    default: 'true',
+    schema: bool,
+    allowed: 'true or false',
+  }),
+  PACING_LATENCY_TARGET_MS: v({
+    name: 'PACING_LATENCY_TARGET_MS',
+    description: 'A chunk write slower than this counts as MongoDB under pressure.',
+    default: '5000',
+    schema: int(1),
+    allowed: `${ms} >= 1`,
+  }),
+  PACING_MAX_DELAY_MS: v({
+    name: 'PACING_MAX_DELAY_MS',
+    description: 'The longest delay between chunk starts that pacing may slow down to.',
+    default: '5000',
+    schema: int(0),
+    allowed: `${ms} >= 0`,
+  }),
 } as const
 
 export type Variables = typeof variables

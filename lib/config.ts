@@ -40,6 +40,16 @@ export interface Config {
     readonly k8sWatchReconnect: boolean
     readonly mongoReconnect: boolean
     readonly chunkedBulkWrite: boolean
+    readonly circuitBreaker: boolean
+    readonly adaptivePacing: boolean
+  }
+  readonly breaker: {
+    readonly failureThreshold: number
+    readonly halfOpenAfterMs: number
+  }
+  readonly pacing: {
+    readonly latencyTargetMs: number
+    readonly maxDelayMs: number
   }
   readonly clusterName: string
   readonly resources: readonly ResourceRef[]
@@ -138,6 +148,16 @@ function toConfig(p: ParsedVariables): Config {
       k8sWatchReconnect: p.ENABLE_K8S_WATCH_RECONNECT,
       mongoReconnect: p.ENABLE_MONGO_RECONNECT,
       chunkedBulkWrite: p.ENABLE_CHUNKED_BULK_WRITE,
+      circuitBreaker: p.ENABLE_CIRCUIT_BREAKER,
+      adaptivePacing: p.ENABLE_ADAPTIVE_PACING,
+    },
+    breaker: {
+      failureThreshold: p.BREAKER_FAILURE_THRESHOLD,
+      halfOpenAfterMs: p.BREAKER_HALF_OPEN_AFTER_MS,
+    },
+    pacing: {
+      latencyTargetMs: p.PACING_LATENCY_TARGET_MS,
+      maxDelayMs: p.PACING_MAX_DELAY_MS,
     },
     clusterName: p.CLUSTER_NAME,
     resources: p.SYNC_RESOURCES,

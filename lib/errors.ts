@@ -204,6 +204,8 @@ export function classify(error: unknown, depth = 0): Classification {
 
   if (error instanceof ConfigError) return { kind: 'fatal', reason: 'config' }
   if (error instanceof DeadlineError) return { kind: 'fatal', reason: 'deadline' }
+  // An open breaker (lib/resilience) already stands for many failed attempts: retrying defeats it.
+  if (name === 'CircuitOpenError') return { kind: 'fatal', reason: 'circuit-open' }
   if (error instanceof SyncError && e.cause !== undefined && depth < 5)
     return classify(e.cause, depth + 1)
 

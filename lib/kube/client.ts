@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib'
 import { getConfig } from '../config.js'
 import { SyncError } from '../errors.js'
 import { registerSecret } from '../redact.js'
+import { guarded, type GuardOptions } from '../resilience/circuit-breaker.js'
 import { makeDiscover } from './discovery.js'
 import type { HttpRequest, HttpResponse, HttpTransport } from './http.js'
 import { makeListPage } from './list-page.js'
@@ -46,6 +47,8 @@ export interface KubeClient {
 export interface KubeClientOptions {
   /** K8S_REQUEST_TIMEOUT_MS: a whole list/discovery request; a watch's wait for its headers. */
   readonly requestTimeoutMs?: number
+  /** The circuit breaker settings (ENABLE_CIRCUIT_BREAKER, BREAKER_*); default getConfig(). */
+  readonly breaker?: GuardOptions['config']
 }
 
 export function createKubeClient(
@@ -55,12 +58,17 @@ export function createKubeClient(
   const kc = loadKubeConfig(source)
   const transport = createTransport(kc, source.kind === 'eks' ? source.getToken : undefined)
   const timeoutMs = options.requestTimeoutMs ?? getConfig().k8s.requestTimeoutMs
+  // Every request goes through the API server's breaker (a watch: until it is connected).
+  const guard = { config: options.breaker ?? getConfig() }
+  const listPage = makeListPage(transport, { timeoutMs })
+  const discover = makeDiscover(transport, { timeoutMs })
+  const watchStream = makeWatchStream(transport, { connectTimeoutMs: timeoutMs })
   return Object.freeze({
     server: currentCluster(kc).server,
-    listPage: makeListPage(transport, { timeoutMs }),
-    discover: makeDiscover(transport, { timeoutMs }),
-    watchStream: makeWatchStream(transport, { connectTimeoutMs: timeoutMs }),
-  })
+    listPage: (request) => guarded('kubernetes', () => listPage(request), guard),
+    discover: (ref, opts) => guarded('kubernetes', () => discover(ref, opts), guard),
+    watchStream: (request) => guarded('kubernetes', () => watchStream(request), guard),
+  } satisfies KubeClient)
 }
 
 /**

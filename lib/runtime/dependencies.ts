@@ -7,6 +7,7 @@ import { SyncError } from '../errors.js'
 import { createKubeClient, type KubeconfigSource } from '../kube/client.js'
 import type { ResolvedResource } from '../kube/types.js'
 import { registerSecret } from '../redact.js'
+import { guarded } from '../resilience/circuit-breaker.js'
 import { connectDB, parseMongoSecret } from '../store/mongo-client.js'
 import { clusterSource } from '../sync/kube-source.js'
 import { mongoResourceStore } from '../sync/mongo-store.js'
@@ -104,8 +105,16 @@ export async function createDependencies(
   const uri = mongoUri(config, secrets)
   const kube = createKubeClient(await kubeconfigSource(config, secrets), {
     requestTimeoutMs: config.k8s.requestTimeoutMs,
+    breaker: config,
   })
-  const db = await connectDB({ config, uri, ...(signal ? { signal } : {}) })
+  // A warm container that saw MongoDB fail keeps its breaker open: fail now, not after every retry.
+  const db = await guarded(
+    'mongodb',
+    () => connectDB({ config, uri, ...(signal ? { signal } : {}) }),
+    {
+      config,
+    },
+  )
   const secretsPolicy = { syncData: config.secrets.syncData, hashKey }
   return {
     db,

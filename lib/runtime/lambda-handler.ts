@@ -8,6 +8,7 @@ import { logConfig } from '../config-summary.js'
 import { messageOf, SyncError } from '../errors.js'
 import { errorFields, logger } from '../log.js'
 import { createDeadline, DEFAULT_SAFETY_MARGIN_MS, type Deadline } from '../sync/deadline.js'
+import { publishInvocationMetrics, type InvocationMetrics } from '../metrics/emf.js'
 import { disconnectDB } from '../store/mongo-client.js'
 import { createDependencies, type FetchedSecrets, type SyncDependencies } from './dependencies.js'
 
@@ -76,15 +77,19 @@ export function createLambdaHandler<I, O>(
   name: string,
   parse: (event: unknown) => I,
   work: (input: I, run: RunContext) => Promise<O>,
+  /** The invocation's CloudWatch metrics (EMF); without it only the cluster-level ones. */
+  metricsOf?: (output: O) => InvocationMetrics,
 ) {
   const base = async (
     event: unknown,
     context: Context & FetchedSecrets,
     opts: { signal: AbortSignal },
   ): Promise<O> => {
+    let config: Config | undefined
+    let metrics: InvocationMetrics | undefined
     try {
       // A configuration problem fails every invocation with its one-line-per-variable message.
-      const config = getConfig()
+      config = getConfig()
       if (!configLogged) {
         logConfig(config)
         configLogged = true
@@ -102,12 +107,14 @@ export function createLambdaHandler<I, O>(
           hashKey: context.hashKey,
         }
         const deps = await createDependencies(config, secrets, deadline.signal)
-        return await work(input, {
+        const output = await work(input, {
           config,
           deps,
           deadline,
           owner: `${name}/${context.awsRequestId}`,
         })
+        metrics = metricsOf?.(output)
+        return output
       } finally {
         deadline.dispose()
       }
@@ -115,6 +122,9 @@ export function createLambdaHandler<I, O>(
       logger.error(`${name} failed`, { event: `${name}.error`, ...errorFields(error) })
       throw error
     } finally {
+      // Also after a failure: breaker opens count most then, and a missing
+      // OldestCompleteSyncAgeSeconds is what the stale-sync alarm treats as breaching.
+      if (config) publishInvocationMetrics(metrics, config.clusterName)
       // In Lambda the container freezes with the client open and the secret
       // cache's refresh timer pending, for the next warm invocation.
       // `serverless invoke local` (which sets IS_LOCAL) waits for the event

@@ -1,8 +1,10 @@
 import type { Collection, Db } from 'mongodb'
 import { getConfig, type Config } from '../config.js'
-import { DeadlineError, messageOf, SyncError } from '../errors.js'
+import { DeadlineError, isTransient, messageOf, SyncError } from '../errors.js'
 import { errorFields, logger } from '../log.js'
+import { guarded } from '../resilience/circuit-breaker.js'
 import { retryWithBackoff, type RetryPolicy } from '../retry.js'
+import { fixedPacing, pacingFor } from './adaptive-pacing.js'
 import { runPaced } from './chunk-scheduler.js'
 import { coalesceOps, splitIntoChunks } from './coalesce-ops.js'
 import { unwrapBulkWriteError } from './driver-errors.js'
@@ -22,8 +24,8 @@ export interface WriteChunkedOptions {
   readonly db?: Db
   /** The Lambda deadline: no chunk starts after it fires; chunks in flight finish. */
   readonly signal?: AbortSignal
-  /** Defaults to getConfig(): bulkWrite.*, features.chunkedBulkWrite and retry.*. */
-  readonly config?: Pick<Config, 'bulkWrite' | 'features' | 'retry'>
+  /** Defaults to getConfig(): bulkWrite.*, features.*, retry.*, breaker.* and pacing.*. */
+  readonly config?: Pick<Config, 'bulkWrite' | 'features' | 'retry' | 'breaker' | 'pacing'>
   /** Overrides config.retry for the chunk retries (tests use short delays). */
   readonly retryPolicy?: RetryPolicy
   readonly now?: () => Date
@@ -70,7 +72,7 @@ export async function writeChunked(
   const { resource, signal } = options
   const db = options.db ?? collection.db
   const profile = await retryWithBackoff(
-    () => serverProfileOf(db),
+    () => guarded('mongodb', () => serverProfileOf(db), { config }),
     `server profile for ${resource}`,
     {
       signal,
@@ -90,6 +92,7 @@ export async function writeChunked(
   const chunked = config.features.chunkedBulkWrite
   const batchSize = chunked ? config.bulkWrite.batchSize : Math.max(1, coalesced.length)
   const chunks = splitIntoChunks(coalesced, batchSize)
+  const pacing = chunked ? pacingFor(config) : fixedPacing(1, config.bulkWrite.batchDelayMs)
   const total = coalesced.length
   const counts = emptyCounts()
   counts.skippedByGuard += superseded
@@ -111,40 +114,54 @@ export async function writeChunked(
     const size = state.ops.length
     const context = { resource, chunk, chunks: chunks.length }
     let retried = false
-    await retryWithBackoff(
-      () =>
-        applyChunk(target, state).catch((error: unknown) => {
-          throw unwrapBulkWriteError(error)
-        }),
-      `bulk write chunk ${chunk}/${chunks.length} for ${resource}`,
-      {
-        // A chunk in flight finishes its attempt; the deadline only stops new ones (and backoff sleeps).
-        signal,
-        policy: options.retryPolicy ?? config.retry,
-        context,
-        onRetry: ({ error, delayMs, attempt }) => {
-          retried = true
-          logger.warn(
-            `Failed to write chunk ${chunk}/${chunks.length} for ${resource}: ${messageOf(error)}`,
-            {
-              event: 'chunk.failed',
-              ...context,
-              chunkSize: size,
-              processed,
-              total,
-              ...errorFields(error),
-            },
-          )
-          logger.info(`Retrying chunk ${chunk} after error...`, {
-            event: 'chunk.retrying',
+    const attempt = async (): Promise<void> => {
+      const startedAt = Date.now()
+      let failed = false
+      try {
+        await guarded(
+          'mongodb',
+          () =>
+            applyChunk(target, state).catch((error: unknown) => {
+              throw unwrapBulkWriteError(error)
+            }),
+          { config },
+        )
+      } catch (error) {
+        failed = isTransient(error)
+        throw error
+      } finally {
+        const durationMs = Date.now() - startedAt
+        if (pacing.observe({ startedAt, durationMs, failed })) counts.pacingSlowdowns++
+      }
+    }
+    await retryWithBackoff(attempt, `bulk write chunk ${chunk}/${chunks.length} for ${resource}`, {
+      // A chunk in flight finishes its attempt; the deadline only stops new ones (and backoff sleeps).
+      signal,
+      policy: options.retryPolicy ?? config.retry,
+      context,
+      onRetry: ({ error, delayMs, attempt }) => {
+        retried = true
+        logger.warn(
+          `Failed to write chunk ${chunk}/${chunks.length} for ${resource}: ${messageOf(error)}`,
+          {
+            event: 'chunk.failed',
             ...context,
-            attempt,
-            delayMs,
-          })
-        },
+            chunkSize: size,
+            processed,
+            total,
+            ...errorFields(error),
+          },
+        )
+        logger.info(`Retrying chunk ${chunk} after error...`, {
+          event: 'chunk.retrying',
+          ...context,
+          attempt,
+          delayMs,
+        })
       },
-    ).catch((error: unknown) => {
+    }).catch((error: unknown) => {
       addCounts(counts, state.counts)
+      counts.failedChunks++
       logger.error(
         `Failed to write chunk ${chunk}/${chunks.length} for ${resource}: ${messageOf(error)}`,
         {
@@ -179,8 +196,8 @@ export async function writeChunked(
   const outcome = await runPaced(
     chunks.length,
     {
-      maxConcurrent: chunked ? config.bulkWrite.maxConcurrent : 1,
-      delayMs: config.bulkWrite.batchDelayMs,
+      maxConcurrent: () => pacing.concurrency(),
+      delayMs: () => pacing.delayMs(),
       signal,
     },
     runChunk,

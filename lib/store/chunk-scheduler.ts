@@ -1,10 +1,14 @@
 import { sleep } from '../retry.js'
 
+/** A setting, or a getter read before every start (adaptive pacing changes it while chunks run). */
+type Live = number | (() => number)
+const read = (value: Live): number => (typeof value === 'number' ? value : value())
+
 export interface PacingOptions {
   /** At most this many tasks in flight (BULK_WRITE_MAX_CONCURRENT). */
-  readonly maxConcurrent: number
+  readonly maxConcurrent: Live
   /** At least this long between two task starts (BULK_WRITE_BATCH_DELAY_MS). */
-  readonly delayMs: number
+  readonly delayMs: Live
   /** Once aborted, no further task starts; tasks in flight run to their end. */
   readonly signal?: AbortSignal
 }
@@ -37,10 +41,11 @@ export async function runPaced(
   let lastStart: number | undefined
 
   for (let index = 0; index < count; index++) {
-    while (inFlight.size >= maxConcurrent) await Promise.race(inFlight)
+    while (inFlight.size >= Math.max(1, read(maxConcurrent))) await Promise.race(inFlight)
     if (signal?.aborted || failures.size > 0) break
-    if (lastStart !== undefined && delayMs > 0) {
-      const wait = delayMs - (Date.now() - lastStart)
+    const delay = read(delayMs)
+    if (lastStart !== undefined && delay > 0) {
+      const wait = delay - (Date.now() - lastStart)
       if (wait > 0) {
         try {
           await sleep(wait, signal)

@@ -45,4 +45,8 @@ export interface WriteCounts {
   /** Operations skipped because the stored document was already as new or newer, or tombstoned. */
   skippedByGuard: number
   retriedChunks: number
+  /** Chunks that failed for good (retries used up, a fatal error, or an open breaker). */
+  failedChunks: number
+  /** Times adaptive pacing slowed the writes down (MongoDB slow or failing). */
+  pacingSlowdowns: number
 }

@@ -54,7 +54,15 @@ export async function findByIds<T extends { _id: string }>(
 }
 
 export function emptyCounts(): WriteCounts {
-  return { inserted: 0, updated: 0, deleted: 0, skippedByGuard: 0, retriedChunks: 0 }
+  return {
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    skippedByGuard: 0,
+    retriedChunks: 0,
+    failedChunks: 0,
+    pacingSlowdowns: 0,
+  }
 }
 
 export function addCounts(into: WriteCounts, from: WriteCounts): void {
@@ -63,4 +71,6 @@ export function addCounts(into: WriteCounts, from: WriteCounts): void {
   into.deleted += from.deleted
   into.skippedByGuard += from.skippedByGuard
   into.retriedChunks += from.retriedChunks
+  into.failedChunks += from.failedChunks
+  into.pacingSlowdowns += from.pacingSlowdowns
 }

@@ -11,12 +11,15 @@ export class EventBatch {
   readonly #byUid = new Map<string, WriteOp>()
   #events = 0
   #lastResourceVersion: string | undefined
+  #oldestEventAt: number | undefined
 
-  add(event: WatchEvent): void {
+  /** `receivedAt` (ms) feeds the event lag: the oldest event's wait is the batch's worst. */
+  add(event: WatchEvent, receivedAt: number = Date.now()): void {
     const { uid, resourceVersion } = event.object.metadata
     this.#lastResourceVersion = resourceVersion
     if (event.type === 'BOOKMARK') return
     this.#events++
+    this.#oldestEventAt ??= receivedAt
     this.#byUid.set(
       uid,
       event.type === 'DELETED'
@@ -41,15 +44,22 @@ export class EventBatch {
   }
 
   /** Hands out the coalesced writes and their covering resourceVersion, and empties the batch. */
-  take(): { ops: WriteOp[]; events: number; resourceVersion: string | undefined } {
+  take(): {
+    ops: WriteOp[]
+    events: number
+    resourceVersion: string | undefined
+    oldestEventAt: number | undefined
+  } {
     const taken = {
       ops: [...this.#byUid.values()],
       events: this.#events,
       resourceVersion: this.#lastResourceVersion,
+      oldestEventAt: this.#oldestEventAt,
     }
     this.#byUid.clear()
     this.#events = 0
     this.#lastResourceVersion = undefined
+    this.#oldestEventAt = undefined
     return taken
   }
 }

@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb'
 import type { Config } from '../config.js'
 import { DeadlineError } from '../errors.js'
+import { guarded } from '../resilience/circuit-breaker.js'
 import type { ResolvedResource } from '../kube/types.js'
 import { collectionNameOf, stateIdOf } from '../resource-ref.js'
 import { writeChunked } from '../store/bulk-writer.js'
@@ -13,7 +14,10 @@ import { loadVersionIndex } from '../store/version-index.js'
 import type { ResourceStore } from './ports.js'
 
 export interface MongoStoreOptions {
-  readonly config: Pick<Config, 'clusterName' | 'bulkWrite' | 'features' | 'retry'>
+  readonly config: Pick<
+    Config,
+    'clusterName' | 'bulkWrite' | 'features' | 'retry' | 'breaker' | 'pacing'
+  >
   /** SYNC_SECRET_DATA and the HMAC key (resolved from Secrets Manager when configured). */
   readonly secrets: { readonly syncData: boolean; readonly hashKey: string | undefined }
 }
@@ -36,11 +40,17 @@ export function mongoResourceStore(
     secrets: options.secrets,
   }
 
+  // Every call goes through MongoDB's breaker: once it is open, the rest of
+  // the run fails at once instead of waiting out server selection per call.
+  const guard = <T>(fn: () => Promise<T>): Promise<T> =>
+    guarded('mongodb', fn, { config: options.config })
+
   return {
-    ensureIndexes: () => ensureIndexes(db.collection(collection.collectionName)),
+    ensureIndexes: () => guard(() => ensureIndexes(db.collection(collection.collectionName))),
     loadVersions: (namespaces?: readonly string[]) =>
-      loadVersionIndex(collection, namespaces ? { cluster, namespaces } : { cluster }),
+      guard(() => loadVersionIndex(collection, namespaces ? { cluster, namespaces } : { cluster })),
     async write(ops: WriteOp[], signal?: AbortSignal): Promise<WriteCounts> {
+      // Guarded per chunk attempt inside writeChunked.
       const result = await writeChunked(collection, ops, {
         resource,
         mapping,
@@ -57,17 +67,16 @@ export function mongoResourceStore(
       }
       return result
     },
-    pruneTombstones: async (listResourceVersion: string) => {
-      await pruneTombstones(db, cluster, resource, listResourceVersion)
-    },
-    getState: async () => (await checkpoints.getState()) ?? undefined,
-    saveListCheckpoint: (rv, counts) => checkpoints.saveListCheckpoint(rv, counts),
-    saveWatchCheckpoint: (rv, counts) => checkpoints.saveWatchCheckpoint(rv, counts),
-    markNeedsRelist: (reason) => checkpoints.markNeedsRelist(reason),
-    recordError: (message) => checkpoints.recordError(message),
-    acquireLease: (owner, ttlMs) => acquireLease(db, stateId, owner, ttlMs),
-    releaseLease: async (owner) => {
-      await releaseLease(db, stateId, owner)
-    },
+    pruneTombstones: (listResourceVersion: string) =>
+      guard(() => pruneTombstones(db, cluster, resource, listResourceVersion)).then(
+        () => undefined,
+      ),
+    getState: async () => (await guard(() => checkpoints.getState())) ?? undefined,
+    saveListCheckpoint: (rv, counts) => guard(() => checkpoints.saveListCheckpoint(rv, counts)),
+    saveWatchCheckpoint: (rv, counts) => guard(() => checkpoints.saveWatchCheckpoint(rv, counts)),
+    markNeedsRelist: (reason) => guard(() => checkpoints.markNeedsRelist(reason)),
+    recordError: (message) => guard(() => checkpoints.recordError(message)),
+    acquireLease: (owner, ttlMs) => guard(() => acquireLease(db, stateId, owner, ttlMs)),
+    releaseLease: (owner) => guard(() => releaseLease(db, stateId, owner)).then(() => undefined),
   }
 }

@@ -1,7 +1,9 @@
 import { DeadlineError, messageOf } from '../errors.js'
 import type { ResolvedResource } from '../kube/types.js'
 import { errorFields, logger } from '../log.js'
+import { ChunkedWriteError } from '../store/bulk-writer.js'
 import type { WriteCounts, WriteOp } from '../store/types.js'
+import { addCounts, emptyCounts } from '../store/write-target.js'
 import { deletesAfterCompleteList, diffPage } from './page-diff.js'
 import type { ClusterSource, ResourceStore } from './ports.js'
 
@@ -17,8 +19,14 @@ export interface ReconcileReport {
   deleted: number
   unchanged: number
   pages: number
+  /** Chunk writes retried, failed for good, and adaptive-pacing slowdowns (metrics). */
+  chunkRetries: number
+  chunkFailures: number
+  pacingSlowdowns: number
   durationMs: number
   listResourceVersion?: string
+  /** When the resource last completed a full list (ISO), as far as this run knows; null = never. */
+  lastCompleteSyncAt?: string | null
   error?: string
 }
 
@@ -37,6 +45,9 @@ export function newReconcileReport(
     deleted: 0,
     unchanged: 0,
     pages: 0,
+    chunkRetries: 0,
+    chunkFailures: 0,
+    pacingSlowdowns: 0,
     durationMs: 0,
     ...(error === undefined ? {} : { error }),
   }
@@ -66,13 +77,7 @@ export async function reconcileResource(
   const started = Date.now()
   const report = newReconcileReport(resolved.ref.id, 'partial')
   const log = { resource: resolved.ref.id }
-  const written: WriteCounts = {
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    skippedByGuard: 0,
-    retriedChunks: 0,
-  }
+  const written: WriteCounts = emptyCounts()
   let diffUnchanged = 0
   let pendingWrite: Promise<void> | undefined
 
@@ -80,18 +85,21 @@ export async function reconcileResource(
   // run counts what the diff would write.
   const write = (ops: WriteOp[]): Promise<void> => {
     if (options.dryRun || ops.length === 0) return Promise.resolve()
-    return store.write(ops, signal).then((counts) => {
-      written.inserted += counts.inserted
-      written.updated += counts.updated
-      written.deleted += counts.deleted
-      written.skippedByGuard += counts.skippedByGuard
-      written.retriedChunks += counts.retriedChunks
-    })
+    return store.write(ops, signal).then(
+      (counts) => addCounts(written, counts),
+      (error: unknown) => {
+        // What a failed write did before failing still happened (and feeds the metrics).
+        if (error instanceof ChunkedWriteError) addCounts(written, error.counts)
+        throw error
+      },
+    )
   }
   const planned = { inserts: 0, updates: 0, deletes: 0 }
 
   try {
     if (!options.dryRun) await store.ensureIndexes()
+    const before = await store.getState()
+    report.lastCompleteSyncAt = before?.lastFullSyncAt?.toISOString() ?? null
     const stored = await store.loadVersions(options.namespaces)
     let seen = new Set<string>()
     let listResourceVersion = ''
@@ -174,6 +182,7 @@ export async function reconcileResource(
           pages: report.pages,
         })
         report.listResourceVersion = listResourceVersion
+        report.lastCompleteSyncAt = new Date().toISOString()
       }
       report.status = 'complete'
     }
@@ -204,6 +213,9 @@ export async function reconcileResource(
     report.deleted = written.deleted
     report.unchanged = diffUnchanged + written.skippedByGuard
   }
+  report.chunkRetries = written.retriedChunks
+  report.chunkFailures = written.failedChunks
+  report.pacingSlowdowns = written.pacingSlowdowns
   report.durationMs = Date.now() - started
 
   return report

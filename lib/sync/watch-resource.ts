@@ -1,6 +1,8 @@
 import { messageOf } from '../errors.js'
 import type { ResolvedResource, WatchEvent } from '../kube/types.js'
 import { errorFields, logger } from '../log.js'
+import { ChunkedWriteError } from '../store/bulk-writer.js'
+import type { WriteCounts } from '../store/types.js'
 import { EventBatch } from './event-batch.js'
 import type { ClusterSource, ResourceStore, WatchWindowResult } from './ports.js'
 import { reconcileResource, type ResourceStatus } from './reconcile-resource.js'
@@ -26,7 +28,15 @@ export interface WatchReport {
   inserted: number
   updated: number
   deleted: number
+  /** Chunk writes retried, failed for good, and adaptive-pacing slowdowns (metrics). */
+  chunkRetries: number
+  chunkFailures: number
+  pacingSlowdowns: number
+  /** The longest an event waited between arriving and its write being acknowledged. */
+  eventLagMaxMs: number
   resourceVersion?: string
+  /** When the resource last completed a full list (ISO), as far as this run knows; null = never. */
+  lastCompleteSyncAt?: string | null
   durationMs: number
   error?: string
 }
@@ -48,6 +58,10 @@ export function newWatchReport(
     inserted: 0,
     updated: 0,
     deleted: 0,
+    chunkRetries: 0,
+    chunkFailures: 0,
+    pacingSlowdowns: 0,
+    eventLagMaxMs: 0,
     durationMs: 0,
     ...(error === undefined ? {} : { error }),
   }
@@ -97,11 +111,16 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
     report.inserted += rec.inserted
     report.updated += rec.updated
     report.deleted += rec.deleted
+    report.lastCompleteSyncAt = rec.lastCompleteSyncAt ?? null
+    report.chunkRetries += rec.chunkRetries
+    report.chunkFailures += rec.chunkFailures
+    report.pacingSlowdowns += rec.pacingSlowdowns
     return rec.listResourceVersion
   }
 
   try {
     const state = await store.getState()
+    report.lastCompleteSyncAt = state?.lastFullSyncAt?.toISOString() ?? null
     let from = state?.needsRelist ? undefined : (state?.watchResourceVersion ?? undefined)
     if (!from) {
       logger.info(`${resolved.ref.id}: no usable checkpoint, reconciling first`, {
@@ -150,6 +169,15 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
   return report
 }
 
+function addWriteCounts(report: WatchReport, counts: WriteCounts): void {
+  report.inserted += counts.inserted
+  report.updated += counts.updated
+  report.deleted += counts.deleted
+  report.chunkRetries += counts.retriedChunks
+  report.chunkFailures += counts.failedChunks
+  report.pacingSlowdowns += counts.pacingSlowdowns
+}
+
 /** One watch from `from` until the window ends, writing batches as they fill or age. */
 async function replay(
   options: WatchResourceOptions,
@@ -166,14 +194,17 @@ async function replay(
   const flush = (): Promise<void> => {
     chain = chain.then(async () => {
       if (writeError !== undefined) return
-      const { ops, events, resourceVersion } = batch.take()
+      const { ops, events, resourceVersion, oldestEventAt } = batch.take()
       if (resourceVersion === undefined) return
       try {
         if (ops.length > 0) {
-          const counts = await store.write(ops)
-          report.inserted += counts.inserted
-          report.updated += counts.updated
-          report.deleted += counts.deleted
+          const counts = await store.write(ops).catch((error: unknown) => {
+            if (error instanceof ChunkedWriteError) addWriteCounts(report, error.counts)
+            throw error
+          })
+          addWriteCounts(report, counts)
+          if (oldestEventAt !== undefined)
+            report.eventLagMaxMs = Math.max(report.eventLagMaxMs, Date.now() - oldestEventAt)
         }
         await store.saveWatchCheckpoint(resourceVersion, { events })
         report.resourceVersion = resourceVersion

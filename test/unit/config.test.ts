@@ -44,7 +44,11 @@ describe('loadConfig', () => {
       k8sWatchReconnect: true,
       mongoReconnect: true,
       chunkedBulkWrite: true,
+      circuitBreaker: true,
+      adaptivePacing: true,
     })
+    expect(c.breaker).toEqual({ failureThreshold: 10, halfOpenAfterMs: 30000 })
+    expect(c.pacing).toEqual({ latencyTargetMs: 5000, maxDelayMs: 5000 })
     expect(c.clusterName).toBe('default')
     expect(c.watchWindowSeconds).toBe(50)
     expect(c.secrets).toEqual({ syncData: false, hashKey: undefined, hashKeySecretId: undefined })
@@ -90,6 +94,12 @@ describe('loadConfig', () => {
       SECRET_HASH_KEY: 'a-key-of-sixteen-chars',
       SECRET_HASH_KEY_SECRET_ID: 'prod/hash',
       RUN_BUDGET_MS: '60000',
+      ENABLE_CIRCUIT_BREAKER: 'false',
+      BREAKER_FAILURE_THRESHOLD: '3',
+      BREAKER_HALF_OPEN_AFTER_MS: '1500',
+      ENABLE_ADAPTIVE_PACING: 'false',
+      PACING_LATENCY_TARGET_MS: '800',
+      PACING_MAX_DELAY_MS: '2000',
     })
     expect(c.retry).toEqual({
       maxAttempts: 10,
@@ -101,7 +111,11 @@ describe('loadConfig', () => {
       k8sWatchReconnect: false,
       mongoReconnect: false,
       chunkedBulkWrite: false,
+      circuitBreaker: false,
+      adaptivePacing: false,
     })
+    expect(c.breaker).toEqual({ failureThreshold: 3, halfOpenAfterMs: 1500 })
+    expect(c.pacing).toEqual({ latencyTargetMs: 800, maxDelayMs: 2000 })
     expect(c.mongodb).toMatchObject({ poolMax: 20, poolMin: 5, db: 'inv', secretId: 'prod/mongo' })
     expect(c.k8s).toMatchObject({
       kubeconfigPath: '/tmp/kc',

@@ -44,10 +44,12 @@ export interface Harness {
 export async function harness(
   overrides: Record<string, string> = {},
   kubeconfig = process.env.KUBECONFIG!,
+  /** The MongoDB the sync writes to (e.g. MONGODB_URI_TOXIPROXY, for network faults). */
+  mongoUri = process.env.MONGODB_URI!,
 ): Promise<Harness> {
   const config = testConfig({ KUBECONFIG: kubeconfig, ...overrides })
   // The production timeouts (a hung server fails an operation instead of stalling the test).
-  const mongo = await new MongoClient(process.env.MONGODB_URI!, {
+  const mongo = await new MongoClient(mongoUri, {
     monitorCommands: true,
     maxPoolSize: config.mongodb.poolMax,
     connectTimeoutMS: config.mongodb.connectTimeoutMs,

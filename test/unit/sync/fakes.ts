@@ -48,6 +48,8 @@ export class FakeStore implements ResourceStore {
       deleted: 0,
       skippedByGuard: 0,
       retriedChunks: 0,
+      failedChunks: 0,
+      pacingSlowdowns: 0,
     }
     for (const op of ops) {
       if (op.type === 'delete') {

@@ -1,0 +1,54 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
+import { takeBreakerOpens } from '../resilience/circuit-breaker.js'
+import { logger } from '../log.js'
+import { clusterMetricValues, type MetricValue } from './metric-values.js'
+
+/*
+ * CloudWatch metrics as EMF lines on stdout (Powertools Metrics): CloudWatch
+ * Logs turns them into metrics, with no API call and no extra permission.
+ * One line per (cluster, resource) and one per cluster.
+ */
+
+export const DEFAULT_METRICS_NAMESPACE = 'KubeMongoSync'
+export const DEFAULT_SERVICE_NAME = 'kube-mongo-sync'
+
+function publish(dimensions: Record<string, string>, values: readonly MetricValue[]): void {
+  if (values.length === 0) return
+  const metrics = new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME,
+    defaultDimensions: dimensions,
+  })
+  for (const { name, unit, value } of values) metrics.addMetric(name, MetricUnit[unit], value)
+  metrics.publishStoredMetrics()
+}
+
+export interface InvocationMetrics {
+  readonly resources: ReadonlyArray<{
+    readonly resource: string
+    readonly status: string
+    readonly lastCompleteSyncAt?: string | null
+    readonly values: readonly MetricValue[]
+  }>
+}
+
+/**
+ * Publishes an invocation's metrics, and the breaker opens counted since the
+ * last publication. Never throws: metrics must not fail a sync.
+ */
+export function publishInvocationMetrics(
+  metrics: InvocationMetrics | undefined,
+  cluster: string,
+  now = new Date(),
+): void {
+  try {
+    for (const r of metrics?.resources ?? []) publish({ cluster, resource: r.resource }, r.values)
+    const opens = takeBreakerOpens()
+    publish(
+      { cluster },
+      clusterMetricValues(metrics?.resources ?? [], opens.kubernetes + opens.mongodb, now),
+    )
+  } catch (error) {
+    logger.warn('could not publish metrics', { event: 'metrics.failed', error: String(error) })
+  }
+}

@@ -1,0 +1,98 @@
+import type { ReconcileReport } from '../sync/reconcile-resource.js'
+import type { WatchReport } from '../sync/watch-resource.js'
+
+/*
+ * What each report becomes in CloudWatch, as plain data (so it is tested
+ * without stdout). The names are a contract: serverless.yml's alarms and
+ * dashboard, and users' own alarms, refer to them.
+ */
+
+export type MetricUnitName = 'Count' | 'Milliseconds' | 'Seconds'
+
+export interface MetricValue {
+  readonly name: string
+  readonly unit: MetricUnitName
+  readonly value: number
+}
+
+const count = (name: string, value: number): MetricValue => ({ name, unit: 'Count', value })
+const ms = (name: string, value: number): MetricValue => ({ name, unit: 'Milliseconds', value })
+
+/** Whole seconds since `iso` (never negative), or undefined when unknown. */
+export function ageSeconds(iso: string | null | undefined, now: Date): number | undefined {
+  if (!iso) return undefined
+  return Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000))
+}
+
+function completeSyncAge(report: { lastCompleteSyncAt?: string | null }, now: Date): MetricValue[] {
+  const age = ageSeconds(report.lastCompleteSyncAt, now)
+  return age === undefined ? [] : [{ name: 'CompleteSyncAgeSeconds', unit: 'Seconds', value: age }]
+}
+
+/** Dimensions cluster and resource. A skipped resource did nothing: it has no metrics. */
+export function reconcileMetricValues(report: ReconcileReport, now: Date): MetricValue[] {
+  if (report.status === 'skipped') return []
+  return [
+    count('ObjectsListed', report.listed),
+    count('ObjectsInserted', report.inserted),
+    count('ObjectsUpdated', report.updated),
+    count('ObjectsDeleted', report.deleted),
+    count('ObjectsUnchanged', report.unchanged),
+    count('PagesListed', report.pages),
+    count('ChunkRetries', report.chunkRetries),
+    count('ChunkFailures', report.chunkFailures),
+    count('PacingSlowdowns', report.pacingSlowdowns),
+    count('SyncFailures', report.status === 'complete' ? 0 : 1),
+    ms('SyncDurationMs', report.durationMs),
+    ...completeSyncAge(report, now),
+  ]
+}
+
+export function watchMetricValues(report: WatchReport, now: Date): MetricValue[] {
+  if (report.status === 'skipped') return []
+  return [
+    count('WatchEvents', report.events),
+    count('WatchReconnects', report.reconnects),
+    count('Relists', report.relists),
+    count('ObjectsInserted', report.inserted),
+    count('ObjectsUpdated', report.updated),
+    count('ObjectsDeleted', report.deleted),
+    count('ChunkRetries', report.chunkRetries),
+    count('ChunkFailures', report.chunkFailures),
+    count('PacingSlowdowns', report.pacingSlowdowns),
+    count('WatchFailures', report.status === 'complete' ? 0 : 1),
+    ...(report.events > 0 ? [ms('EventLagMs', report.eventLagMaxMs)] : []),
+    ms('WatchDurationMs', report.durationMs),
+    ...completeSyncAge(report, now),
+  ]
+}
+
+/**
+ * Dimension cluster only: what the alarms watch. The oldest complete sync
+ * covers the resources whose last complete sync is known; the ones that
+ * never completed are counted apart, since they have no age to take a
+ * maximum of.
+ */
+export function clusterMetricValues(
+  reports: ReadonlyArray<{ readonly lastCompleteSyncAt?: string | null; readonly status: string }>,
+  breakerOpens: number,
+  now: Date,
+): MetricValue[] {
+  const known = reports.filter((r) => r.lastCompleteSyncAt !== undefined)
+  const ages = known
+    .map((r) => ageSeconds(r.lastCompleteSyncAt, now))
+    .filter((a): a is number => a !== undefined)
+  return [
+    count('BreakerOpens', breakerOpens),
+    count('ResourcesNeverSynced', known.length - ages.length),
+    ...(ages.length > 0
+      ? [
+          {
+            name: 'OldestCompleteSyncAgeSeconds',
+            unit: 'Seconds',
+            value: Math.max(...ages),
+          } as const,
+        ]
+      : []),
+  ]
+}

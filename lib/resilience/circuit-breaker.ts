@@ -1,0 +1,190 @@
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel'
+import type { Config } from '../config.js'
+import { classify, messageOf, SyncError } from '../errors.js'
+import { logger } from '../log.js'
+
+/*
+ * One breaker per dependency, kept at module scope: it outlives an
+ * invocation (a warm container remembers an outage) and is shared by every
+ * resource of an invocation, so an outage costs a few failures in all, not a
+ * retry storm per chunk and per resource.
+ */
+
+export type Dependency = 'kubernetes' | 'mongodb'
+
+export const dependencyLabel: Readonly<Record<Dependency, string>> = {
+  kubernetes: 'Kubernetes API server',
+  mongodb: 'MongoDB',
+}
+
+export type BreakerSettings = Config['breaker']
+
+/** A call refused without being made: the dependency's breaker is open. Not retried within a run. */
+export class CircuitOpenError extends SyncError {
+  override readonly name = 'CircuitOpenError'
+  readonly dependency: Dependency
+  /** When the next probe call will be let through. */
+  readonly retryAt: Date
+
+  constructor(dependency: Dependency, entry: BreakerEntry) {
+    const retryAt = new Date(
+      (entry.openedAt?.getTime() ?? Date.now()) + entry.settings.halfOpenAfterMs,
+    )
+    const last =
+      entry.lastFailure === undefined ? '' : `; last error: ${messageOf(entry.lastFailure)}`
+    super(
+      `${dependencyLabel[dependency]} circuit breaker is open after ${entry.settings.failureThreshold} consecutive failures; next probe at ${retryAt.toISOString()}${last}`,
+      { context: { operation: `${dependency} call` } },
+    )
+    this.dependency = dependency
+    this.retryAt = retryAt
+  }
+}
+
+interface BreakerEntry {
+  readonly policy: CircuitBreakerPolicy
+  readonly settings: BreakerSettings
+  opens: number
+  /** Calls that failed and counted, in the container's life (tests and logs read it). */
+  failures: number
+  openedAt: Date | undefined
+  lastFailure: unknown
+}
+
+const entries = new Map<Dependency, BreakerEntry>()
+
+/**
+ * Only failures that say the dependency is unwell count. An answer (403, 404,
+ * 410, a duplicate key) is health, and so is a 429: the server is up and
+ * asks us to slow down, which Retry-After already does.
+ */
+export const countsAsFailure = (error: unknown): boolean => {
+  if (error instanceof CircuitOpenError) return false
+  const { kind, reason } = classify(error)
+  return kind === 'transient' && reason !== 'http-429'
+}
+
+function entryFor(dependency: Dependency, settings: BreakerSettings): BreakerEntry {
+  const existing = entries.get(dependency)
+  if (
+    existing &&
+    existing.settings.failureThreshold === settings.failureThreshold &&
+    existing.settings.halfOpenAfterMs === settings.halfOpenAfterMs
+  )
+    return existing
+
+  const policy = circuitBreaker(handleWhen(countsAsFailure), {
+    halfOpenAfter: settings.halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(settings.failureThreshold),
+  })
+  const entry: BreakerEntry = {
+    policy,
+    settings,
+    opens: 0,
+    failures: 0,
+    openedAt: undefined,
+    lastFailure: undefined,
+  }
+  const log = { dependency, failureThreshold: settings.failureThreshold }
+  policy.onFailure(({ reason, handled }) => {
+    if (!handled) return
+    entry.failures++
+    if ('error' in reason) entry.lastFailure = reason.error
+  })
+  policy.onBreak(() => {
+    entry.opens++
+    entry.openedAt = new Date()
+    logger.error(`${dependencyLabel[dependency]} circuit breaker opened`, {
+      event: 'breaker.opened',
+      ...log,
+      halfOpenAfterMs: settings.halfOpenAfterMs,
+      lastError: entry.lastFailure === undefined ? undefined : messageOf(entry.lastFailure),
+    })
+  })
+  policy.onHalfOpen(() => {
+    logger.info(`${dependencyLabel[dependency]} circuit breaker half-open: probing`, {
+      event: 'breaker.half-open',
+      ...log,
+    })
+  })
+  policy.onReset(() => {
+    entry.openedAt = undefined
+    logger.info(`${dependencyLabel[dependency]} circuit breaker closed`, {
+      event: 'breaker.closed',
+      ...log,
+    })
+  })
+  entries.set(dependency, entry)
+  return entry
+}
+
+export interface GuardOptions {
+  readonly config: {
+    readonly features: Pick<Config['features'], 'circuitBreaker'>
+    readonly breaker: BreakerSettings
+  }
+}
+
+/**
+ * Runs one call to `dependency` through its breaker. An open breaker throws
+ * CircuitOpenError at once (classify() calls it fatal, so retries stop too).
+ */
+export async function guarded<T>(
+  dependency: Dependency,
+  fn: () => Promise<T>,
+  options: GuardOptions,
+): Promise<T> {
+  if (!options.config.features.circuitBreaker) return fn()
+  const entry = entryFor(dependency, options.config.breaker)
+  try {
+    return await entry.policy.execute(() => fn())
+  } catch (error) {
+    if (error instanceof BrokenCircuitError) throw new CircuitOpenError(dependency, entry)
+    throw error
+  }
+}
+
+export type BreakerStateName = 'closed' | 'open' | 'half-open'
+
+export interface BreakerSnapshot {
+  readonly dependency: Dependency
+  readonly state: BreakerStateName
+  /** Times it opened since the last takeBreakerOpens(). */
+  readonly opens: number
+  /** Calls that failed and counted, since the container started. */
+  readonly failures: number
+}
+
+const stateName = (state: CircuitState): BreakerStateName =>
+  state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'half-open' : 'open'
+
+export function breakerSnapshots(): BreakerSnapshot[] {
+  return [...entries].map(([dependency, entry]) => ({
+    dependency,
+    state: stateName(entry.policy.state),
+    opens: entry.opens,
+    failures: entry.failures,
+  }))
+}
+
+/** Opens since the last call, per dependency (an invocation's metric), and starts counting again. */
+export function takeBreakerOpens(): Record<Dependency, number> {
+  const opens: Record<Dependency, number> = { kubernetes: 0, mongodb: 0 }
+  for (const [dependency, entry] of entries) {
+    opens[dependency] = entry.opens
+    entry.opens = 0
+  }
+  return opens
+}
+
+/** Forgets every breaker (tests; a container never needs it). */
+export function resetBreakers(): void {
+  entries.clear()
+}

@@ -1,0 +1,102 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { classify } from '../../../lib/errors.js'
+import { KubeApiError } from '../../../lib/kube/errors.js'
+import {
+  breakerSnapshots,
+  CircuitOpenError,
+  countsAsFailure,
+  guarded,
+  resetBreakers,
+  takeBreakerOpens,
+} from '../../../lib/resilience/circuit-breaker.js'
+
+const config = {
+  features: { circuitBreaker: true },
+  breaker: { failureThreshold: 3, halfOpenAfterMs: 1_000 },
+}
+const options = { config }
+
+const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+const failing = () => Promise.reject(reset())
+
+async function failTimes(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await guarded('mongodb', failing, options).catch(() => undefined)
+}
+
+describe('circuit breaker', () => {
+  beforeEach(() => {
+    resetBreakers()
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('opens after the configured consecutive failures and then refuses calls without making them', async () => {
+    await failTimes(3)
+    const call = vi.fn(() => Promise.resolve('ok'))
+    const refused = await guarded('mongodb', call, options).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(CircuitOpenError)
+    expect(call).not.toHaveBeenCalled()
+    expect((refused as CircuitOpenError).message).toMatch(
+      /MongoDB circuit breaker is open after 3 consecutive failures; next probe at .*; last error: read ECONNRESET/,
+    )
+  })
+
+  it('stays closed when a success breaks the run of failures', async () => {
+    await failTimes(2)
+    await guarded('mongodb', () => Promise.resolve(1), options)
+    await failTimes(2)
+    await expect(guarded('mongodb', () => Promise.resolve(2), options)).resolves.toBe(2)
+  })
+
+  it('keeps one breaker per dependency', async () => {
+    await failTimes(3)
+    await expect(guarded('kubernetes', () => Promise.resolve('up'), options)).resolves.toBe('up')
+  })
+
+  it('lets one probe through after the cool-off and closes when it succeeds', async () => {
+    await failTimes(3)
+    await vi.advanceTimersByTimeAsync(1_001)
+    const probe = vi.fn(() => Promise.resolve('back'))
+    await expect(guarded('mongodb', probe, options)).resolves.toBe('back')
+    expect(probe).toHaveBeenCalledOnce()
+    expect(breakerSnapshots()).toContainEqual({
+      dependency: 'mongodb',
+      state: 'closed',
+      opens: 1,
+      failures: 3,
+    })
+  })
+
+  it('opens again at once when the probe fails', async () => {
+    await failTimes(3)
+    await vi.advanceTimersByTimeAsync(1_001)
+    await failTimes(1)
+    await expect(guarded('mongodb', () => Promise.resolve(1), options)).rejects.toBeInstanceOf(
+      CircuitOpenError,
+    )
+    expect(takeBreakerOpens()).toEqual({ kubernetes: 0, mongodb: 2 })
+    expect(takeBreakerOpens()).toEqual({ kubernetes: 0, mongodb: 0 })
+  })
+
+  it('does not count answers of a healthy server as failures', () => {
+    expect(countsAsFailure(new KubeApiError('list', 403, 'forbidden'))).toBe(false)
+    expect(countsAsFailure(new KubeApiError('list', 410, 'gone'))).toBe(false)
+    expect(countsAsFailure(new KubeApiError('list', 429, 'slow down'))).toBe(false)
+    expect(countsAsFailure(new KubeApiError('list', 503, 'unavailable'))).toBe(true)
+    expect(countsAsFailure(reset())).toBe(true)
+  })
+
+  it('is never retried within a run', async () => {
+    await failTimes(3)
+    const refused = await guarded('mongodb', failing, options).catch((e: unknown) => e)
+    expect(classify(refused)).toEqual({ kind: 'fatal', reason: 'circuit-open' })
+  })
+
+  it('passes every call through when ENABLE_CIRCUIT_BREAKER is false', async () => {
+    const off = { config: { ...config, features: { circuitBreaker: false } } }
+    for (let i = 0; i < 5; i++) await guarded('mongodb', failing, off).catch(() => undefined)
+    await expect(guarded('mongodb', () => Promise.resolve('ok'), off)).resolves.toBe('ok')
+  })
+})
