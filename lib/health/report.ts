@@ -45,10 +45,12 @@ export async function checkHealth(config: Config, ports: HealthPorts): Promise<H
   const ids = config.resources.map((ref) => ref.id)
   let resources: ResourceHealth[]
   let error: string | undefined
-  let now = (ports.now ?? (() => new Date()))()
+  const clock = ports.now ?? (() => new Date())
+  let now = clock()
   try {
     const states = await ports.readStates()
-    now = (ports.now ?? (() => new Date()))()
+    // Ages from when the state was read, not from before a slow connect.
+    now = clock()
     resources = ids.map((id) =>
       assessResource(id, states.get(id) ?? null, now, thresholds, safeText),
     )

@@ -280,7 +280,8 @@ describe('npm run invoke -- health, after real reconcile and watch runs', () => 
     expect(run.code).toBe(2)
     expect(run.result).toMatchObject({ statusCode: 503 })
     expect(JSON.parse(String(run.result?.body)).mongo.error).toMatch(/ECONNREFUSED|connect/i)
-    expect(run.durationMs).toBeLessThan(15_000)
+    // A cold process (tsx start-up included); the sync settings alone would wait 30 s per attempt.
+    expect(run.durationMs).toBeLessThan(20_000)
     expect(run.output).not.toContain(password())
   }, 60_000)
 })

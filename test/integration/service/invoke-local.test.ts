@@ -181,7 +181,15 @@ describe('the deployable service', () => {
         alarmTopicArn: topic,
         metricsNamespace: 'Inventory',
         syncAgeAlarmSeconds: '3600',
+        secretArns:
+          'arn:aws:secretsmanager:us-east-1:123456789012:secret:mongo-a,arn:aws:secretsmanager:us-east-1:123456789012:secret:kube-b',
+        healthSecretArns: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:mongo-a',
       })
+      // The health role reads the MongoDB secret alone, the sync role both.
+      const healthRole = JSON.stringify(t.Resources.HealthFunctionRole)
+      expect(healthRole).toContain('secret:mongo-a')
+      expect(healthRole).not.toContain('secret:kube-b')
+      expect(JSON.stringify(t.Resources.SyncFunctionRole)).toContain('secret:kube-b')
       expect(conditionHolds(t, 'UseFailureQueue')).toBe(false)
       expect(conditionHolds(t, 'HealthIamAuth')).toBe(false)
       expect(conditionHolds(t, 'UseAlarms')).toBe(true)
