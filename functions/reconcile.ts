@@ -12,5 +12,5 @@ export const handler = createLambdaHandler(
   (event) => parseInput(reconcileInput, event, 'reconcile'),
   (input, { config, deps, deadline, owner }) =>
     runReconcile({ config, source: deps.source, storeFor: deps.storeFor, deadline, owner }, input),
-  reconcileInvocationMetrics,
+  { metricsOf: reconcileInvocationMetrics },
 )

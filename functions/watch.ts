@@ -12,5 +12,5 @@ export const handler = createLambdaHandler(
   (event) => parseInput(watchInput, event, 'watch'),
   (input, { config, deps, deadline, owner }) =>
     runWatch({ config, source: deps.source, storeFor: deps.storeFor, deadline, owner }, input),
-  watchInvocationMetrics,
+  { metricsOf: watchInvocationMetrics },
 )

@@ -345,6 +345,31 @@ export const variables = {
     schema: int(0),
     allowed: `${ms} >= 0`,
   }),
+  // --- the health function (issue 10) ---
+  HEALTH_MAX_SYNC_AGE_SECONDS: v({
+    name: 'HEALTH_MAX_SYNC_AGE_SECONDS',
+    description:
+      'Health: a resource whose last complete sync is older is stale (default: two 15-minute schedules).',
+    default: '1800',
+    schema: int(1),
+    allowed: 'an integer number of seconds >= 1',
+  }),
+  HEALTH_MAX_WATCH_AGE_SECONDS: v({
+    name: 'HEALTH_MAX_WATCH_AGE_SECONDS',
+    description:
+      'Health: a resource whose last watch window is older is stale (0: the watch is not checked).',
+    default: '180',
+    schema: int(0),
+    allowed: 'an integer number of seconds >= 0',
+  }),
+  HEALTH_MONGODB_TIMEOUT_MS: v({
+    name: 'HEALTH_MONGODB_TIMEOUT_MS',
+    description:
+      'Health: connect, server-selection and socket timeout of its MongoDB check (a quick 503 when down).',
+    default: '3000',
+    schema: int(1),
+    allowed: `${ms} >= 1`,
+  }),
 } as const
 
 export type Variables = typeof variables

@@ -60,6 +60,13 @@ export interface Config {
     readonly hashKey: string | undefined
     readonly hashKeySecretId: string | undefined
   }
+  /** The health function's thresholds and its quick MongoDB check. */
+  readonly health: {
+    readonly maxSyncAgeSeconds: number
+    /** 0: the watch is not checked. */
+    readonly maxWatchAgeSeconds: number
+    readonly mongoTimeoutMs: number
+  }
 }
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -167,6 +174,11 @@ function toConfig(p: ParsedVariables): Config {
       syncData: p.SYNC_SECRET_DATA,
       hashKey: p.SECRET_HASH_KEY,
       hashKeySecretId: p.SECRET_HASH_KEY_SECRET_ID,
+    },
+    health: {
+      maxSyncAgeSeconds: p.HEALTH_MAX_SYNC_AGE_SECONDS,
+      maxWatchAgeSeconds: p.HEALTH_MAX_WATCH_AGE_SECONDS,
+      mongoTimeoutMs: p.HEALTH_MONGODB_TIMEOUT_MS,
     },
   }
 }

@@ -7,15 +7,17 @@
  * The same handler, middleware and Secrets Manager wiring as deployed; no
  * bundling step (`npx serverless invoke local` does the same through the
  * bundle). The run's budget is RUN_BUDGET_MS. Prints the result as one JSON
- * line; exits 0 when `ok`, 2 when the run reported failures, 1 when the
- * invocation itself failed.
+ * line; exits 0 when `ok` (health: status 200), 2 when the run reported
+ * failures (health: 503), 1 when the invocation itself failed.
+ *
+ *   npm run -s invoke -- health
  */
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'aws-lambda'
 import { getConfig } from '../lib/config.js'
 import { messageOf } from '../lib/errors.js'
 
-const functions = ['reconcile', 'watch'] as const
+const functions = ['reconcile', 'watch', 'health'] as const
 type FunctionName = (typeof functions)[number]
 
 const [name, data] = process.argv.slice(2)
@@ -50,11 +52,13 @@ try {
     succeed: () => undefined,
   } satisfies Context
   const { handler } = (await import(`../functions/${name}.js`)) as {
-    handler: (event: unknown, context: Context) => Promise<{ ok: boolean }>
+    handler: (event: unknown, context: Context) => Promise<{ ok?: boolean; statusCode?: number }>
   }
   const result = await handler(event, context)
   process.stdout.write(`${JSON.stringify(result)}\n`)
-  process.exitCode = result.ok ? 0 : 2
+  // The sync functions report `ok`; the HTTP one (health) answers with a status code.
+  const ok = result.statusCode === undefined ? result.ok === true : result.statusCode < 300
+  process.exitCode = ok ? 0 : 2
 } catch (error) {
   process.stderr.write(`${name} failed: ${messageOf(error)}\n`)
   process.exitCode = 1

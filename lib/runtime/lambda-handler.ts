@@ -24,21 +24,38 @@ const SECRET_CACHE_MS = 15 * 60 * 1000
 /** middy's own early timeout: a last resort, after our deadline (DEFAULT_SAFETY_MARGIN_MS) had its chance. */
 const MIDDY_TIMEOUT_EARLY_MS = 1_000
 
-export interface RunContext {
+export interface RunContext<D = SyncDependencies> {
   readonly config: Config
-  readonly deps: SyncDependencies
+  readonly deps: D
   readonly deadline: Deadline
   readonly owner: string
 }
 
+export type SecretRole = keyof FetchedSecrets
+
+/** What sets a function apart from the sync functions' defaults. */
+export interface HandlerOptions<D> {
+  /** The secrets it fetches, of those configured (default: all of them). */
+  readonly secrets?: readonly SecretRole[]
+  /** Builds `deps` (default: createDependencies, Kubernetes and MongoDB). */
+  readonly dependencies?: (
+    config: Config,
+    secrets: FetchedSecrets,
+    signal: AbortSignal,
+  ) => Promise<D>
+}
+
 let configLogged = false
 
-function secretIds(config: Config): Record<string, string> {
+function secretIds(config: Config, roles?: readonly SecretRole[]): Record<string, string> {
   const ids: Record<string, string> = {}
   if (config.mongodb.secretId) ids.mongodb = config.mongodb.secretId
   if (config.k8s.kubeconfigSecretId) ids.kubeconfig = config.k8s.kubeconfigSecretId
   if (config.secrets.hashKeySecretId) ids.hashKey = config.secrets.hashKeySecretId
-  return ids
+  if (!roles) return ids
+  return Object.fromEntries(
+    Object.entries(ids).filter(([role]) => roles.includes(role as SecretRole)),
+  )
 }
 
 const secretVariable: Record<string, string> = {
@@ -73,13 +90,19 @@ function nameSecretFailures(ids: Record<string, string>): middy.MiddlewareObj {
   }
 }
 
-export function createLambdaHandler<I, O>(
+export function createLambdaHandler<I, O, D = SyncDependencies>(
   name: string,
   parse: (event: unknown) => I,
-  work: (input: I, run: RunContext) => Promise<O>,
-  /** The invocation's CloudWatch metrics (EMF); without it only the cluster-level ones. */
-  metricsOf?: (output: O) => InvocationMetrics,
+  work: (input: I, run: RunContext<D>) => Promise<O>,
+  // The default builds SyncDependencies, which is D whenever no builder is given.
+  options: HandlerOptions<D> & {
+    /** The invocation's CloudWatch metrics (EMF); without it the function publishes none. */
+    readonly metricsOf?: (output: O) => InvocationMetrics
+  } = {},
 ) {
+  const buildDependencies =
+    options.dependencies ??
+    (createDependencies as unknown as NonNullable<HandlerOptions<D>['dependencies']>)
   const base = async (
     event: unknown,
     context: Context & FetchedSecrets,
@@ -106,14 +129,14 @@ export function createLambdaHandler<I, O>(
           kubeconfig: context.kubeconfig,
           hashKey: context.hashKey,
         }
-        const deps = await createDependencies(config, secrets, deadline.signal)
+        const deps = await buildDependencies(config, secrets, deadline.signal)
         const output = await work(input, {
           config,
           deps,
           deadline,
           owner: `${name}/${context.awsRequestId}`,
         })
-        metrics = metricsOf?.(output)
+        metrics = options.metricsOf?.(output)
         return output
       } finally {
         deadline.dispose()
@@ -124,7 +147,7 @@ export function createLambdaHandler<I, O>(
     } finally {
       // Also after a failure: breaker opens count most then, and a missing
       // OldestCompleteSyncAgeSeconds is what the stale-sync alarm treats as breaching.
-      if (config) publishInvocationMetrics(metrics, config.clusterName)
+      if (config && options.metricsOf) publishInvocationMetrics(metrics, config.clusterName)
       // In Lambda the container freezes with the client open and the secret
       // cache's refresh timer pending, for the next warm invocation.
       // `serverless invoke local` (which sets IS_LOCAL) waits for the event
@@ -143,7 +166,7 @@ export function createLambdaHandler<I, O>(
   // still fails inside the handler, with its message, on every invocation.
   let ids: Record<string, string>
   try {
-    ids = secretIds(getConfig())
+    ids = secretIds(getConfig(), options.secrets)
   } catch {
     ids = {}
   }

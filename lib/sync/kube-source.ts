@@ -3,6 +3,7 @@ import type { KubeClient } from '../kube/client.js'
 import { listPages } from '../kube/pager.js'
 import type { ListPage, ResolvedResource, WatchEvent } from '../kube/types.js'
 import { watchWindow } from '../kube/watcher.js'
+import { retryWithBackoff } from '../retry.js'
 import type { ResourceRef } from '../resource-ref.js'
 import type { ClusterSource, ListOptions, WatchOptions, WatchWindowResult } from './ports.js'
 
@@ -12,8 +13,13 @@ export function clusterSource(
   config: Pick<Config, 'k8s' | 'retry' | 'features'>,
 ): ClusterSource {
   return {
+    // Discovery is a request like any other: a 503 or a reset is retried (a 404 is an answer).
     resolve: (ref: ResourceRef, signal?: AbortSignal) =>
-      client.discover(ref, signal ? { signal } : {}),
+      retryWithBackoff(() => client.discover(ref, signal ? { signal } : {}), `discover ${ref.id}`, {
+        policy: config.retry,
+        ...(signal ? { signal } : {}),
+        context: { resource: ref.id },
+      }),
 
     listPages: (resolved: ResolvedResource, options: ListOptions): AsyncIterable<ListPage> =>
       listPages(client.listPage, {

@@ -98,9 +98,12 @@ export async function reconcileResource(
 
   try {
     if (!options.dryRun) await store.ensureIndexes()
-    const before = await store.getState()
+    // Both reads at once: the state only feeds the report's lastCompleteSyncAt (metrics).
+    const [before, stored] = await Promise.all([
+      store.getState(),
+      store.loadVersions(options.namespaces),
+    ])
     report.lastCompleteSyncAt = before?.lastFullSyncAt?.toISOString() ?? null
-    const stored = await store.loadVersions(options.namespaces)
     let seen = new Set<string>()
     let listResourceVersion = ''
     let consistent = true

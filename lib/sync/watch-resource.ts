@@ -130,6 +130,8 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
       from = await relist()
     }
     while (from && !signal.aborted && Date.now() < options.windowEndsAt) {
+      const watchedFrom = from
+      const savedBefore = report.resourceVersion
       const result = await replay(options, from, signal, stop, report)
       report.reconnects += result.reconnects
       from = undefined
@@ -152,6 +154,11 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
       } else if (result.outcome === 'deadline') {
         report.status = 'partial'
         report.error = 'deadline reached during the window'
+      } else if (report.resourceVersion === savedBefore) {
+        // A quiet window (no event, no bookmark: kube-apiserver sends none in
+        // a short one) still is a window: stamp lastWatchAt at the version it
+        // started from, so GET /health tells a quiet resource from a stopped watch.
+        await store.saveWatchCheckpoint(watchedFrom, { events: 0 })
       }
     }
     if (!report.resourceVersion && report.relistNeeded) report.status = 'failed'

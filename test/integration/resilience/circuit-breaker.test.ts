@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { breakerSnapshots } from '../../../lib/resilience/circuit-breaker.js'
 import { RESOURCE_CONCURRENCY } from '../../../lib/sync/reconcile-run.js'
-import { isList, pathMatches, startFaultProxy } from '../../stack/fault-proxy.js'
+import { isList, startFaultProxy } from '../../stack/fault-proxy.js'
 import { configMap } from '../../stack/seed-objects.js'
 import { createTestNamespace, kubeConfigFrom, uniqueName } from '../../stack/test-helpers.js'
 import { ToxiproxyClient } from '../../stack/toxiproxy.js'
@@ -139,8 +139,11 @@ describe('the API server circuit breaker, with the API server answering 503', ()
         ).length,
       ).toBeGreaterThanOrEqual(resources.length - RESOURCE_CONCURRENCY)
       const refusedByProxy = proxy.requests.filter((r) => r.fault === 'status').length
-      expect(refusedByProxy).toBe(kubeBreaker()?.failures)
-      expect(refusedByProxy).toBeLessThanOrEqual(THRESHOLD + RESOURCE_CONCURRENCY)
+      // Requests that reached the API server: up to the threshold, plus those in flight.
+      // (Concurrent discoveries of one group share a request, each counting as a failed call.)
+      expect(kubeBreaker()?.failures).toBeGreaterThanOrEqual(THRESHOLD)
+      expect(refusedByProxy).toBeGreaterThanOrEqual(1)
+      expect(proxy.requests.length).toBeLessThanOrEqual(THRESHOLD + RESOURCE_CONCURRENCY)
       // MongoDB answered all along: its breaker never opened.
       expect(mongoBreaker()?.state ?? 'closed').toBe('closed')
     } finally {

@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { putSecret } from '../../../scripts/demo/secrets.js'
 import { uniqueName } from '../../stack/test-helpers.js'
+import { conditionHolds, packageTemplate, type Template } from './template.js'
 
 const run = promisify(execFile)
 
@@ -40,9 +43,10 @@ async function invokeLocal(fn: string, data: unknown, env: NodeJS.ProcessEnv): P
 describe('the deployable service', () => {
   let env: NodeJS.ProcessEnv
   let mongoPassword: string
+  let prefix: string
 
   beforeAll(async () => {
-    const prefix = uniqueName('svc')
+    prefix = uniqueName('svc')
     const uri = process.env.MONGODB_URI!
     mongoPassword = new URL(uri).password
     await putSecret(`${prefix}/mongodb`, JSON.stringify({ uri }))
@@ -67,6 +71,176 @@ describe('the deployable service', () => {
     const { stdout } = await run('unzip', ['-l', '.serverless/kube-mongo-sync.zip'])
     expect(stdout).toContain('functions/reconcile.cjs')
     expect(stdout).toContain('functions/watch.cjs')
+    expect(stdout).toContain('functions/health.cjs')
+
+    // Defaults: the failed-invocations queue on, IAM on GET /health, alarms and dashboard off.
+    const t = JSON.parse(
+      readFileSync('.serverless/cloudformation-template-update-stack.json', 'utf8'),
+    ) as Template
+    expect(conditionHolds(t, 'UseFailureQueue')).toBe(true)
+    expect(conditionHolds(t, 'HealthIamAuth')).toBe(true)
+    expect(conditionHolds(t, 'UseAlarms')).toBe(false)
+    expect(conditionHolds(t, 'UseDashboard')).toBe(false)
+    expect(conditionHolds(t, 'HasAlarmTopic')).toBe(false)
+
+    const queue = t.Resources.FailedInvocationsQueue!
+    expect(queue).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      Condition: 'UseFailureQueue',
+      Properties: { MessageRetentionPeriod: 1209600 },
+    })
+    for (const fn of ['Reconcile', 'Watch']) {
+      expect(t.Resources[`${fn}LambdaEvConf`]?.Properties).toMatchObject({
+        MaximumRetryAttempts: 0,
+        DestinationConfig: {
+          'Fn::If': [
+            'UseFailureQueue',
+            { OnFailure: { Destination: { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] } } },
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
+      })
+    }
+    // Lambda sends to the destination with the function's role: SendMessage on that queue only.
+    expect(JSON.stringify(t.Resources.SyncFunctionRole?.Properties)).toContain(
+      JSON.stringify({
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] },
+      }),
+    )
+
+    // The health function: its own role (no EKS, no queue), behind GET /health.
+    expect(t.Resources.HealthLambdaFunction?.Properties).toMatchObject({
+      Handler: 'functions/health.handler',
+      Role: { 'Fn::GetAtt': ['HealthFunctionRole', 'Arn'] },
+    })
+    const healthRole = JSON.stringify(t.Resources.HealthFunctionRole)
+    expect(healthRole).not.toContain('eks:')
+    expect(healthRole).not.toContain('sqs:')
+    expect(t.Resources.ApiGatewayResourceHealth?.Properties).toMatchObject({ PathPart: 'health' })
+    expect(t.Resources.ApiGatewayMethodHealthGet?.Properties).toMatchObject({
+      HttpMethod: 'GET',
+      AuthorizationType: { 'Fn::If': ['HealthIamAuth', 'AWS_IAM', 'NONE'] },
+      Integration: { Type: 'AWS_PROXY' },
+    })
+
+    for (const alarm of [
+      'SyncAgeAlarm',
+      'ReconcileErrorsAlarm',
+      'WatchErrorsAlarm',
+      'HealthErrorsAlarm',
+      'BreakerOpenAlarm',
+    ]) {
+      expect(t.Resources[alarm]).toMatchObject({
+        Type: 'AWS::CloudWatch::Alarm',
+        Condition: 'UseAlarms',
+      })
+    }
+    expect(t.Resources.SyncAgeAlarm?.Properties).toMatchObject({
+      Namespace: 'KubeMongoSync',
+      MetricName: 'OldestCompleteSyncAgeSeconds',
+      Statistic: 'Maximum',
+      Threshold: 1800,
+      TreatMissingData: 'breaching',
+      Dimensions: [
+        { Name: 'service', Value: 'kube-mongo-sync' },
+        { Name: 'cluster', Value: expect.any(String) },
+      ],
+    })
+    expect(t.Resources.BreakerOpenAlarm?.Properties).toMatchObject({
+      MetricName: 'BreakerOpens',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    })
+    expect(t.Resources.ReconcileErrorsAlarm?.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ReconcileLambdaFunction' } }],
+    })
+    expect(t.Resources.Dashboard).toMatchObject({
+      Type: 'AWS::CloudWatch::Dashboard',
+      Condition: 'UseDashboard',
+    })
+    expect(
+      t.Resources.HealthLambdaFunction?.Properties?.Environment?.Variables
+        ?.POWERTOOLS_METRICS_NAMESPACE,
+    ).toBe('KubeMongoSync')
+  }, 180_000)
+
+  it('packages with every optional part switched by parameter', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kms-package-'))
+    try {
+      const topic = 'arn:aws:sns:us-east-1:123456789012:ops'
+      const t = await packageTemplate(dir, {
+        failureQueue: 'false',
+        healthIamAuth: 'false',
+        alarms: 'true',
+        dashboard: 'true',
+        alarmTopicArn: topic,
+        metricsNamespace: 'Inventory',
+        syncAgeAlarmSeconds: '3600',
+        secretArns:
+          'arn:aws:secretsmanager:us-east-1:123456789012:secret:mongo-a,arn:aws:secretsmanager:us-east-1:123456789012:secret:kube-b',
+        healthSecretArns: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:mongo-a',
+      })
+      // The health role reads the MongoDB secret alone, the sync role both.
+      const healthRole = JSON.stringify(t.Resources.HealthFunctionRole)
+      expect(healthRole).toContain('secret:mongo-a')
+      expect(healthRole).not.toContain('secret:kube-b')
+      expect(JSON.stringify(t.Resources.SyncFunctionRole)).toContain('secret:kube-b')
+      expect(conditionHolds(t, 'UseFailureQueue')).toBe(false)
+      expect(conditionHolds(t, 'HealthIamAuth')).toBe(false)
+      expect(conditionHolds(t, 'UseAlarms')).toBe(true)
+      expect(conditionHolds(t, 'UseDashboard')).toBe(true)
+      expect(conditionHolds(t, 'HasAlarmTopic')).toBe(true)
+      expect(t.Resources.SyncAgeAlarm?.Properties).toMatchObject({
+        Namespace: 'Inventory',
+        AlarmActions: { 'Fn::If': ['HasAlarmTopic', [topic], { Ref: 'AWS::NoValue' }] },
+      })
+
+      // A --param is a string; CloudFormation reads "3600" as the number.
+      expect(Number(t.Resources.SyncAgeAlarm?.Properties?.Threshold)).toBe(3600)
+
+      const body = (t.Resources.Dashboard?.Properties?.DashboardBody as { 'Fn::Sub': string })[
+        'Fn::Sub'
+      ]
+      const widgets = (
+        JSON.parse(body.replaceAll('${AWS::Region}', 'eu-west-1')) as {
+          widgets: Array<{ properties: { title: string; metrics: unknown[] } }>
+        }
+      ).widgets
+      const text = JSON.stringify(widgets)
+      for (const metric of [
+        'ObjectsListed',
+        'ObjectsInserted',
+        'ObjectsUpdated',
+        'ObjectsDeleted',
+        'ObjectsUnchanged',
+        'PagesListed',
+        'ChunkRetries',
+        'ChunkFailures',
+        'WatchEvents',
+        'WatchReconnects',
+        'Relists',
+        'EventLagMs',
+        'SyncDurationMs',
+        'DeadLetters',
+        'PacingSlowdowns',
+      ]) {
+        expect(text).toContain(
+          `SEARCH('{Inventory,cluster,resource,service} MetricName=\\"${metric}\\"`,
+        )
+      }
+      expect(text).toContain('"Inventory","BreakerOpens","service","kube-mongo-sync"')
+      expect(text).toContain(
+        '"Inventory","OldestCompleteSyncAgeSeconds","service","kube-mongo-sync"',
+      )
+      expect(widgets).toHaveLength(17)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }, 180_000)
 
   it('runs reconcile with credentials from Secrets Manager, as deployed', async () => {
@@ -88,6 +262,26 @@ describe('the deployable service', () => {
       resources: [{ resource: 'v1/configmaps', status: 'complete', relists: 0 }],
     })
   }, 240_000)
+
+  it('answers GET /health with 200 after those runs, fetching the MongoDB secret only', async () => {
+    // A Kubernetes secret that does not exist: fetching it would fail the invocation.
+    const out = await invokeLocal(
+      'health',
+      {},
+      { ...env, KUBECONFIG_SECRET_ID: `${prefix}/no-such-kubeconfig` },
+    )
+    expect(out.code).toBe(0)
+    expect(out.result).toMatchObject({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(JSON.parse(String(out.result?.body))).toMatchObject({
+      status: 'healthy',
+      mongo: { connected: true },
+      resources: [{ resource: 'v1/configmaps', healthy: true, reasons: [] }],
+    })
+    expect(out.output).not.toContain(mongoPassword)
+  }, 180_000)
 
   it.each([
     // osls prints the error as JSON, so the quotes around the field come escaped.

@@ -59,7 +59,7 @@ export async function harness(
   const db = mongo.db(uniqueName('t').replace(/-/g, '_'))
   const kube = createKubeClient(
     { kind: 'file', path: kubeconfig },
-    { requestTimeoutMs: config.k8s.requestTimeoutMs },
+    { requestTimeoutMs: config.k8s.requestTimeoutMs, breaker: config },
   )
   const secrets = { syncData: config.secrets.syncData, hashKey: config.secrets.hashKey }
   const storeFor = (resolved: ResolvedResource) =>

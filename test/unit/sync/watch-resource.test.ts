@@ -87,6 +87,15 @@ describe('watchResource', () => {
     expect(store.checkpoints).toEqual(['list:70', 'watch:71'])
   })
 
+  it('stamps a quiet window at the version it started from, so a quiet resource does not look stalled', async () => {
+    const store = new FakeStore()
+    store.state = { watchResourceVersion: '10' }
+    const source = new FakeSource([], [{ events: [], result: {} }])
+    const report = await run(source, store)
+    expect(report).toMatchObject({ status: 'complete', events: 0, bookmarks: 0 })
+    expect(store.checkpoints).toEqual(['watch:10'])
+  })
+
   it('does not move the checkpoint past a write that failed', async () => {
     const store = new FakeStore()
     store.state = { watchResourceVersion: '10' }

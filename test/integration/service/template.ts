@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+/** The parts of a CloudFormation template the service tests read. */
+export interface Template {
+  readonly Conditions: Record<string, unknown>
+  readonly Resources: Record<
+    string,
+    {
+      readonly Type: string
+      readonly Condition?: string
+      readonly Properties?: Record<string, unknown> & {
+        readonly Environment?: { readonly Variables?: Record<string, string> }
+      }
+    }
+  >
+}
+
+/**
+ * Evaluates a condition of the template as CloudFormation would, for the
+ * functions serverless.yml uses (Equals, Not, And, Or, Condition) on the
+ * literal values the parameters became.
+ */
+export function conditionHolds(template: Template, name: string): boolean {
+  const evaluate = (expr: unknown): unknown => {
+    if (expr === null || typeof expr !== 'object') return expr
+    const [[fn, args]] = Object.entries(expr) as [[string, unknown]]
+    const list = Array.isArray(args) ? args : [args]
+    switch (fn) {
+      case 'Fn::Equals':
+        return String(evaluate(list[0])) === String(evaluate(list[1]))
+      case 'Fn::Not':
+        return !evaluate(list[0])
+      case 'Fn::And':
+        return list.every((a) => evaluate(a) === true)
+      case 'Fn::Or':
+        return list.some((a) => evaluate(a) === true)
+      case 'Condition':
+        return conditionHolds(template, String(args))
+      default:
+        throw new Error(`condition ${name}: cannot evaluate ${fn}`)
+    }
+  }
+  if (!(name in template.Conditions)) throw new Error(`no condition ${name} in the template`)
+  return evaluate(template.Conditions[name]) === true
+}
+
+/** `serverless package` offline with these parameters, into `dir`; the generated template. */
+export async function packageTemplate(
+  dir: string,
+  params: Record<string, string>,
+): Promise<Template> {
+  const args = ['serverless', 'package', '--package', dir]
+  for (const [key, value] of Object.entries(params)) args.push(`--param=${key}=${value}`)
+  await run('npx', args, {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+  })
+  return JSON.parse(
+    readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template
+}
