@@ -341,7 +341,7 @@ export const variables = {
   PACING_MAX_DELAY_MS: v({
     name: 'PACING_MAX_DELAY_MS',
     description: 'The longest delay between chunk starts that pacing may slow down to.',
-    default: '5000',
+    default: '2000',
     schema: int(0),
     allowed: `${ms} >= 0`,
   }),

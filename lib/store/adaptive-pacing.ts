@@ -13,7 +13,7 @@ import { logger } from '../log.js'
  */
 
 /** Healthy chunks in a row before one step back towards the configured settings. */
-export const RECOVERY_STREAK = 3
+export const RECOVERY_STREAK = 2
 
 /** The first step of the delay when the configured delay is 0. */
 export const MIN_DELAY_STEP_MS = 100

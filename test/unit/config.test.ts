@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       adaptivePacing: true,
     })
     expect(c.breaker).toEqual({ failureThreshold: 10, halfOpenAfterMs: 30000 })
-    expect(c.pacing).toEqual({ latencyTargetMs: 5000, maxDelayMs: 5000 })
+    expect(c.pacing).toEqual({ latencyTargetMs: 5000, maxDelayMs: 2000 })
     expect(c.clusterName).toBe('default')
     expect(c.watchWindowSeconds).toBe(50)
     expect(c.secrets).toEqual({ syncData: false, hashKey: undefined, hashKeySecretId: undefined })
