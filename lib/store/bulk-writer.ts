@@ -5,6 +5,7 @@ import { errorFields, logger } from '../log.js'
 import { retryWithBackoff, type RetryPolicy } from '../retry.js'
 import { runPaced } from './chunk-scheduler.js'
 import { coalesceOps, splitIntoChunks } from './coalesce-ops.js'
+import type { ChunkDeadLetters } from './dead-letter-tracker.js'
 import { unwrapBulkWriteError } from './driver-errors.js'
 import type { MappingContext } from './document-mapper.js'
 import { serverProfileOf } from './server-profile.js'
@@ -29,6 +30,8 @@ export interface WriteChunkedOptions {
   readonly now?: () => Date
   /** Overrides the server's profile (see server-profile.ts); tests use it to run both guard modes. */
   readonly atomicConditionalWrites?: boolean
+  /** Where rejected and finally failed operations go (dead-letter-tracker.ts); none: nowhere. */
+  readonly deadLetters?: ChunkDeadLetters
 }
 
 export interface WriteResult extends WriteCounts {
@@ -113,9 +116,11 @@ export async function writeChunked(
     let retried = false
     await retryWithBackoff(
       () =>
-        applyChunk(target, state).catch((error: unknown) => {
-          throw unwrapBulkWriteError(error)
-        }),
+        applyChunk(target, state)
+          .then(() => options.deadLetters?.chunkApplied(state))
+          .catch((error: unknown) => {
+            throw unwrapBulkWriteError(error)
+          }),
       `bulk write chunk ${chunk}/${chunks.length} for ${resource}`,
       {
         // A chunk in flight finishes its attempt; the deadline only stops new ones (and backoff sleeps).
@@ -143,7 +148,8 @@ export async function writeChunked(
           })
         },
       },
-    ).catch((error: unknown) => {
+    ).catch(async (error: unknown) => {
+      await options.deadLetters?.chunkFailed(state, error)
       addCounts(counts, state.counts)
       logger.error(
         `Failed to write chunk ${chunk}/${chunks.length} for ${resource}: ${messageOf(error)}`,

@@ -45,4 +45,6 @@ export interface WriteCounts {
   /** Operations skipped because the stored document was already as new or newer, or tombstoned. */
   skippedByGuard: number
   retriedChunks: number
+  /** Operations stored in sync_dead_letters instead (dead-letters.ts). */
+  deadLettered: number
 }

@@ -54,7 +54,14 @@ export async function findByIds<T extends { _id: string }>(
 }
 
 export function emptyCounts(): WriteCounts {
-  return { inserted: 0, updated: 0, deleted: 0, skippedByGuard: 0, retriedChunks: 0 }
+  return {
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    skippedByGuard: 0,
+    retriedChunks: 0,
+    deadLettered: 0,
+  }
 }
 
 export function addCounts(into: WriteCounts, from: WriteCounts): void {
@@ -63,4 +70,5 @@ export function addCounts(into: WriteCounts, from: WriteCounts): void {
   into.deleted += from.deleted
   into.skippedByGuard += from.skippedByGuard
   into.retriedChunks += from.retriedChunks
+  into.deadLettered += from.deadLettered
 }

@@ -5,6 +5,12 @@ import type { ResolvedResource } from '../kube/types.js'
 import { collectionNameOf, stateIdOf } from '../resource-ref.js'
 import { writeChunked } from '../store/bulk-writer.js'
 import { checkpointsFor } from '../store/checkpoints.js'
+import { DeadLetterTracker } from '../store/dead-letter-tracker.js'
+import {
+  DEAD_LETTER_COLLECTION,
+  deadLetterIndexes,
+  type DeadLetterSource,
+} from '../store/dead-letters.js'
 import { ensureIndexes } from '../store/indexes.js'
 import { acquireLease, releaseLease } from '../store/lease.js'
 import { pruneTombstones } from '../store/tombstones.js'
@@ -35,17 +41,33 @@ export function mongoResourceStore(
     kind: resolved.kind,
     secrets: options.secrets,
   }
+  const deadLetters = new DeadLetterTracker(db, cluster, resource)
 
   return {
-    ensureIndexes: () => ensureIndexes(db.collection(collection.collectionName)),
-    loadVersions: (namespaces?: readonly string[]) =>
-      loadVersionIndex(collection, namespaces ? { cluster, namespaces } : { cluster }),
-    async write(ops: WriteOp[], signal?: AbortSignal): Promise<WriteCounts> {
+    async ensureIndexes() {
+      await ensureIndexes(db.collection(collection.collectionName))
+      await ensureIndexes(db.collection(DEAD_LETTER_COLLECTION), deadLetterIndexes)
+    },
+    async loadVersions(namespaces?: readonly string[]) {
+      const index = await loadVersionIndex(
+        collection,
+        namespaces ? { cluster, namespaces } : { cluster },
+      )
+      // A dead-lettered object is never up to date: the diff writes it again.
+      await deadLetters.markForRetry(index)
+      return index
+    },
+    async write(
+      ops: WriteOp[],
+      signal?: AbortSignal,
+      source: DeadLetterSource = 'reconcile',
+    ): Promise<WriteCounts> {
       const result = await writeChunked(collection, ops, {
         resource,
         mapping,
         db,
         config: options.config,
+        deadLetters: deadLetters.forSource(source),
         ...(signal ? { signal } : {}),
       })
       if (result.aborted) {
@@ -57,6 +79,7 @@ export function mongoResourceStore(
       }
       return result
     },
+    pruneDeadLetters: (seen, namespaces) => deadLetters.pruneNotListed(seen, namespaces),
     pruneTombstones: async (listResourceVersion: string) => {
       await pruneTombstones(db, cluster, resource, listResourceVersion)
     },

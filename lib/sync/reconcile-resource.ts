@@ -1,6 +1,7 @@
 import { DeadlineError, messageOf } from '../errors.js'
 import type { ResolvedResource } from '../kube/types.js'
 import { errorFields, logger } from '../log.js'
+import { deadLetteredIn } from '../store/dead-letters.js'
 import type { WriteCounts, WriteOp } from '../store/types.js'
 import { deletesAfterCompleteList, diffPage } from './page-diff.js'
 import type { ClusterSource, ResourceStore } from './ports.js'
@@ -16,6 +17,8 @@ export interface ReconcileReport {
   updated: number
   deleted: number
   unchanged: number
+  /** Objects stored in sync_dead_letters instead of the inventory (retried by the next reconcile). */
+  deadLettered: number
   pages: number
   durationMs: number
   listResourceVersion?: string
@@ -36,6 +39,7 @@ export function newReconcileReport(
     updated: 0,
     deleted: 0,
     unchanged: 0,
+    deadLettered: 0,
     pages: 0,
     durationMs: 0,
     ...(error === undefined ? {} : { error }),
@@ -72,6 +76,7 @@ export async function reconcileResource(
     deleted: 0,
     skippedByGuard: 0,
     retriedChunks: 0,
+    deadLettered: 0,
   }
   let diffUnchanged = 0
   let pendingWrite: Promise<void> | undefined
@@ -80,13 +85,21 @@ export async function reconcileResource(
   // run counts what the diff would write.
   const write = (ops: WriteOp[]): Promise<void> => {
     if (options.dryRun || ops.length === 0) return Promise.resolve()
-    return store.write(ops, signal).then((counts) => {
-      written.inserted += counts.inserted
-      written.updated += counts.updated
-      written.deleted += counts.deleted
-      written.skippedByGuard += counts.skippedByGuard
-      written.retriedChunks += counts.retriedChunks
-    })
+    return store.write(ops, signal).then(
+      (counts) => {
+        written.inserted += counts.inserted
+        written.updated += counts.updated
+        written.deleted += counts.deleted
+        written.skippedByGuard += counts.skippedByGuard
+        written.retriedChunks += counts.retriedChunks
+        written.deadLettered += counts.deadLettered
+      },
+      (error: unknown) => {
+        // A failed write may still have dead-lettered what it could not write.
+        written.deadLettered += deadLetteredIn(error)
+        throw error
+      },
+    )
   }
   const planned = { inserts: 0, updates: 0, deletes: 0 }
 
@@ -160,17 +173,22 @@ export async function reconcileResource(
       const deletes = deletesAfterCompleteList(stored, seen, listResourceVersion)
       planned.deletes = deletes.length
       await write(deletes)
+      // Dead letters of objects this complete list no longer serves are moot.
+      if (!options.dryRun) await store.pruneDeadLetters(seen, options.namespaces)
       // A list of some namespaces says nothing of the others: it may not move
       // the resource's checkpoint, nor retire tombstones elsewhere.
       if (!options.dryRun && !options.namespaces) {
         await store.pruneTombstones(listResourceVersion)
         // The checkpoint comes last: every write it covers is acknowledged (invariant 5).
+        // A rejected operation counts as acknowledged once its dead letter is stored; the
+        // next reconcile lists the object again and writes it again.
         await store.saveListCheckpoint(listResourceVersion, {
           listed: report.listed,
           inserted: written.inserted,
           updated: written.updated,
           deleted: written.deleted,
           unchanged: diffUnchanged + written.skippedByGuard,
+          deadLettered: written.deadLettered,
           pages: report.pages,
         })
         report.listResourceVersion = listResourceVersion
@@ -203,6 +221,7 @@ export async function reconcileResource(
     report.updated = written.updated
     report.deleted = written.deleted
     report.unchanged = diffUnchanged + written.skippedByGuard
+    report.deadLettered = written.deadLettered
   }
   report.durationMs = Date.now() - started
 

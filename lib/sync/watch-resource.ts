@@ -1,6 +1,7 @@
 import { messageOf } from '../errors.js'
 import type { ResolvedResource, WatchEvent } from '../kube/types.js'
 import { errorFields, logger } from '../log.js'
+import { deadLetteredIn } from '../store/dead-letters.js'
 import { EventBatch } from './event-batch.js'
 import type { ClusterSource, ResourceStore, WatchWindowResult } from './ports.js'
 import { reconcileResource, type ResourceStatus } from './reconcile-resource.js'
@@ -26,6 +27,8 @@ export interface WatchReport {
   inserted: number
   updated: number
   deleted: number
+  /** Objects stored in sync_dead_letters instead of the inventory (retried by the next reconcile). */
+  deadLettered: number
   resourceVersion?: string
   durationMs: number
   error?: string
@@ -48,6 +51,7 @@ export function newWatchReport(
     inserted: 0,
     updated: 0,
     deleted: 0,
+    deadLettered: 0,
     durationMs: 0,
     ...(error === undefined ? {} : { error }),
   }
@@ -89,6 +93,7 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
       signal,
       remainingMs: options.remainingMs,
     })
+    report.deadLettered += rec.deadLettered
     if (rec.status !== 'complete' || !rec.listResourceVersion) {
       report.relistNeeded = true
       report.error = `relist ${rec.status}: ${rec.error ?? 'unknown'}`
@@ -170,14 +175,24 @@ async function replay(
       if (resourceVersion === undefined) return
       try {
         if (ops.length > 0) {
-          const counts = await store.write(ops)
+          // An event the server refuses comes back as a dead letter, not as an error, and
+          // the checkpoint below moves past it. Invariant 5 holds: its write was answered
+          // (refused for good, retrying it here cannot help) and its dead letter is stored
+          // before the write returns, so nothing is lost, only deferred: the next reconcile
+          // lists the object, finds it not stored at that version, and writes it again.
+          // Blocking the checkpoint instead would stall every later event of the resource.
+          const counts = await store.write(ops, undefined, 'watch')
           report.inserted += counts.inserted
           report.updated += counts.updated
           report.deleted += counts.deleted
+          report.deadLettered += counts.deadLettered
         }
         await store.saveWatchCheckpoint(resourceVersion, { events })
         report.resourceVersion = resourceVersion
       } catch (error) {
+        // Failed after every retry: recorded as dead letters where MongoDB allowed, and
+        // the checkpoint stays put, so the next window replays these events anyway.
+        report.deadLettered += deadLetteredIn(error)
         writeError = error
         stop.abort(error)
       }

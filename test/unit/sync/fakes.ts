@@ -48,6 +48,7 @@ export class FakeStore implements ResourceStore {
       deleted: 0,
       skippedByGuard: 0,
       retriedChunks: 0,
+      deadLettered: 0,
     }
     for (const op of ops) {
       if (op.type === 'delete') {
@@ -69,6 +70,11 @@ export class FakeStore implements ResourceStore {
     return Promise.resolve(c)
   }
   pruneTombstones() {
+    return Promise.resolve()
+  }
+  prunedDeadLetters: Array<ReadonlySet<string>> = []
+  pruneDeadLetters(seen: ReadonlySet<string>) {
+    this.prunedDeadLetters.push(new Set(seen))
     return Promise.resolve()
   }
   getState() {

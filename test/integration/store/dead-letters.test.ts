@@ -1,0 +1,184 @@
+import type { Collection, Db } from 'mongodb'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { KubeObject } from '../../../lib/kube/types.js'
+import { writeChunked, type WriteChunkedOptions } from '../../../lib/store/bulk-writer.js'
+import { DeadLetterTracker } from '../../../lib/store/dead-letter-tracker.js'
+import { deadLettersOf, type DeadLetter } from '../../../lib/store/dead-letters.js'
+import type { InventoryDocument, WriteOp } from '../../../lib/store/types.js'
+import { captureOutput, dropAndDisconnect, freshDb, testConfig } from './helpers.js'
+
+/*
+ * The write protocol meets a document the server refuses: a unique index on
+ * `name` (as a user might add one) makes two objects of one name collide. On
+ * FerretDB `insert` answers 11000 per document while `update` stops at its
+ * first failing statement with InternalError; on MongoDB both answer 11000
+ * per statement. Both guard modes run, as in write-protocol.test.ts.
+ */
+
+let db: Db
+let inventory: Collection<InventoryDocument>
+let deadLetters: Collection<DeadLetter>
+let n = 0
+
+beforeAll(async () => {
+  ;({ db } = await freshDb())
+  deadLetters = deadLettersOf(db)
+})
+afterAll(async () => {
+  await dropAndDisconnect(db)
+})
+beforeEach(async () => {
+  inventory = db.collection<InventoryDocument>(`configmaps_${++n}`)
+  await inventory.createIndex({ name: 1 }, { unique: true, name: 'unique_name' })
+})
+
+const resource = () => `v1/configmaps-${n}`
+const uid = (id: string) => `${id}-${n}`
+const cm = (id: string, name: string, rv: string, namespace = 'default'): KubeObject => ({
+  metadata: { name, namespace, uid: uid(id), resourceVersion: rv },
+  data: { id },
+})
+
+function writer(atomicConditionalWrites: boolean) {
+  const tracker = new DeadLetterTracker(db, 'c', resource())
+  const options = (source: 'reconcile' | 'watch'): WriteChunkedOptions => ({
+    resource: resource(),
+    atomicConditionalWrites,
+    mapping: {
+      cluster: 'c',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      secrets: { syncData: false, hashKey: undefined },
+    },
+    config: testConfig({ BULK_WRITE_BATCH_SIZE: '10' }),
+    deadLetters: tracker.forSource(source),
+  })
+  return (ops: WriteOp[], source: 'reconcile' | 'watch' = 'reconcile') =>
+    writeChunked(inventory, ops, options(source))
+}
+
+const stored = async () =>
+  Object.fromEntries(
+    (await inventory.find({}).toArray()).map((d) => [d.uid, `${d.name}@${d.resourceVersion}`]),
+  )
+const letters = () => deadLetters.find({ resource: resource() }).sort({ uid: 1 }).toArray()
+
+describe.each([
+  ['compare-and-swap filters', true],
+  ['read, then write by _id', false],
+])('dead letters against the real store (%s)', (_mode, atomic) => {
+  it('dead-letters a refused insert and writes the rest of its chunk', async () => {
+    const write = writer(atomic)
+    const result = await write([
+      { type: 'insert', object: cm('a', 'same', '10') },
+      { type: 'insert', object: cm('b', 'same', '11', 'other') },
+      { type: 'insert', object: cm('c', 'c', '12') },
+      { type: 'insert', object: cm('d', 'd', '13') },
+    ])
+    expect(result).toMatchObject({ inserted: 3, deadLettered: 1 })
+    expect(await stored()).toEqual({
+      [uid('a')]: 'same@10',
+      [uid('c')]: 'c@12',
+      [uid('d')]: 'd@13',
+    })
+    const [letter, ...more] = await letters()
+    expect(more).toEqual([])
+    expect(letter).toMatchObject({
+      _id: `c/${resource()}/${uid('b')}`,
+      cluster: 'c',
+      uid: uid('b'),
+      namespace: 'other',
+      name: 'same',
+      resourceVersion: '11',
+      operation: 'insert',
+      kind: 'duplicate-key',
+      code: 11000,
+      attempts: 1,
+      source: 'reconcile',
+    })
+    expect(letter!.reason).toMatch(/E11000 duplicate key/)
+    expect(letter!.firstFailedAt).toEqual(letter!.lastFailedAt)
+  })
+
+  it('dead-letters a refused replace and still writes the replaces around it', async () => {
+    const write = writer(atomic)
+    await write(['a', 'b', 'c', 'd'].map((id) => ({ type: 'insert', object: cm(id, id, '10') })))
+    const result = await write([
+      { type: 'replace', object: cm('a', 'a2', '20'), expectedResourceVersion: '10' },
+      { type: 'replace', object: cm('b', 'c', '21'), expectedResourceVersion: '10' },
+      { type: 'replace', object: cm('c', 'c2', '22'), expectedResourceVersion: '10' },
+      { type: 'upsert', object: cm('d', 'c2', '23') },
+    ])
+    expect(result).toMatchObject({ updated: 2, deadLettered: 2 })
+    expect(await stored()).toEqual({
+      [uid('a')]: 'a2@20',
+      [uid('b')]: 'b@10',
+      [uid('c')]: 'c2@22',
+      [uid('d')]: 'd@10',
+    })
+    expect(
+      (await letters()).map((l) => [l.uid, l.operation, l.resourceVersion, l.kind, l.attempts]),
+    ).toEqual([
+      [uid('b'), 'replace', '21', 'duplicate-key', 1],
+      [uid('d'), 'upsert', '23', 'duplicate-key', 1],
+    ])
+  })
+
+  it('counts every further failure, and clears the dead letter once the write lands', async () => {
+    const write = writer(atomic)
+    await write([{ type: 'insert', object: cm('a', 'same', '10') }])
+    await write([{ type: 'insert', object: cm('b', 'same', '11') }])
+    const again = await write([{ type: 'insert', object: cm('b', 'same', '12') }], 'watch')
+    expect(again).toMatchObject({ inserted: 0, deadLettered: 1 })
+    const [letter] = await letters()
+    expect(letter).toMatchObject({ attempts: 2, resourceVersion: '12', source: 'watch' })
+    expect(letter!.lastFailedAt.getTime()).toBeGreaterThan(letter!.firstFailedAt.getTime())
+
+    const logs = captureOutput()
+    try {
+      const landed = await write([{ type: 'insert', object: cm('b', 'other-name', '13') }])
+      expect(landed).toMatchObject({ inserted: 1, deadLettered: 0 })
+    } finally {
+      logs.restore()
+    }
+    expect(await letters()).toEqual([])
+    expect(logs.events().filter((e) => e.event === 'deadletter.cleared')).toEqual([
+      expect.objectContaining({ resource: resource(), uid: uid('b'), reason: 'written' }),
+    ])
+  })
+
+  it('clears the dead letter of an object deleted from the cluster', async () => {
+    const write = writer(atomic)
+    await write([{ type: 'insert', object: cm('a', 'same', '10') }])
+    await write([{ type: 'insert', object: cm('b', 'same', '11') }], 'watch')
+    expect(await letters()).toHaveLength(1)
+    const gone = await write([{ type: 'delete', uid: uid('b'), deletedAtResourceVersion: '15' }])
+    expect(gone.deadLettered).toBe(0)
+    expect(await letters()).toEqual([])
+  })
+})
+
+describe('documents that cannot be sent', () => {
+  it('dead-letters a document over 16 MB before sending it, and writes the rest', async () => {
+    const write = writer(false)
+    const huge = { ...cm('big', 'big', '10'), data: { blob: 'x'.repeat(17 * 1024 * 1024) } }
+    const logs = captureOutput()
+    let result
+    try {
+      result = await write([
+        { type: 'insert', object: huge },
+        { type: 'insert', object: cm('small', 'small', '11') },
+      ])
+    } finally {
+      logs.restore()
+    }
+    expect(result).toMatchObject({ inserted: 1, deadLettered: 1 })
+    expect(Object.keys(await stored())).toEqual([uid('small')])
+    expect(await letters()).toEqual([
+      expect.objectContaining({ uid: uid('big'), kind: 'too-large', code: null }),
+    ])
+    expect(logs.events().filter((e) => e.event === 'deadletter.recorded')).toEqual([
+      expect.objectContaining({ uid: uid('big'), kind: 'too-large', attempts: 1 }),
+    ])
+  })
+})
