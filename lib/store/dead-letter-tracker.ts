@@ -137,14 +137,15 @@ export class DeadLetterTracker {
   async #chunkFailed(state: ChunkState, error: unknown, source: DeadLetterSource): Promise<void> {
     // The deadline stopped the chunk before it could fail: nothing failed, the next run repeats it.
     if (error instanceof DeadlineError) return
-    const failure = failureOfError(error)
-    const entries = state.ops.flatMap((_, index) => {
-      const rejection = state.rejected.get(index)
-      if (rejection) return [this.#fields(state, index, failureOfRejection(rejection), source)]
-      return state.done[index] ? [] : [this.#fields(state, index, failure, source)]
-    })
-    if (entries.length === 0) return
+    let entries: DeadLetterFields[] = []
     try {
+      const failure = failureOfError(error)
+      entries = state.ops.flatMap((_, index) => {
+        const rejection = state.rejected.get(index)
+        if (rejection) return [this.#fields(state, index, failureOfRejection(rejection), source)]
+        return state.done[index] ? [] : [this.#fields(state, index, failure, source)]
+      })
+      if (entries.length === 0) return
       const known = await withTimeout(
         this.#load().then(async (k) => {
           await recordFailures(this.#collection, entries)
@@ -157,6 +158,13 @@ export class DeadLetterTracker {
       state.counts.deadLettered += entries.length
     } catch (recordError) {
       // MongoDB itself is failing: the log is the only place left, one line per operation.
+      if (entries.length === 0)
+        logger.error(`could not describe the failed chunk of ${this.#resource}`, {
+          event: 'deadletter.unrecorded',
+          resource: this.#resource,
+          reason: messageOf(error),
+          ...errorFields(recordError),
+        })
       for (const e of entries)
         logger.error(`dead letter of ${this.#resource} ${e.uid} could not be stored`, {
           event: 'deadletter.unrecorded',

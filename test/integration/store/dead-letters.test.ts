@@ -1,10 +1,15 @@
-import type { Collection, Db } from 'mongodb'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { MongoClient, type Collection, type Db } from 'mongodb'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../../lib/kube/types.js'
-import { writeChunked, type WriteChunkedOptions } from '../../../lib/store/bulk-writer.js'
+import {
+  ChunkedWriteError,
+  writeChunked,
+  type WriteChunkedOptions,
+} from '../../../lib/store/bulk-writer.js'
 import { DeadLetterTracker } from '../../../lib/store/dead-letter-tracker.js'
 import { deadLettersOf, type DeadLetter } from '../../../lib/store/dead-letters.js'
 import type { InventoryDocument, WriteOp } from '../../../lib/store/types.js'
+import { ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { captureOutput, dropAndDisconnect, freshDb, testConfig } from './helpers.js'
 
 /*
@@ -39,8 +44,8 @@ const cm = (id: string, name: string, rv: string, namespace = 'default'): KubeOb
   data: { id },
 })
 
-function writer(atomicConditionalWrites: boolean) {
-  const tracker = new DeadLetterTracker(db, 'c', resource())
+function writer(atomicConditionalWrites: boolean, lettersDb = db) {
+  const tracker = new DeadLetterTracker(lettersDb, 'c', resource())
   const options = (source: 'reconcile' | 'watch'): WriteChunkedOptions => ({
     resource: resource(),
     atomicConditionalWrites,
@@ -180,5 +185,84 @@ describe('documents that cannot be sent', () => {
     expect(logs.events().filter((e) => e.event === 'deadletter.recorded')).toEqual([
       expect.objectContaining({ uid: uid('big'), kind: 'too-large', attempts: 1 }),
     ])
+  })
+})
+
+describe('a chunk that fails after every retry', () => {
+  const toxiproxy = new ToxiproxyClient()
+  let proxied: MongoClient | undefined
+  afterEach(async () => {
+    await toxiproxy.setEnabled('mongo', true)
+    await proxied?.close()
+  })
+
+  /** The inventory collection behind the toxiproxy link, which is then cut. */
+  async function inventoryBehindDeadLink(): Promise<Collection<InventoryDocument>> {
+    const uri = process.env.MONGODB_URI_TOXIPROXY
+    if (!uri) throw new Error('MONGODB_URI_TOXIPROXY missing from the stack environment')
+    proxied = await new MongoClient(uri, { serverSelectionTimeoutMS: 800 }).connect()
+    const behind = proxied
+      .db(db.databaseName)
+      .collection<InventoryDocument>(inventory.collectionName)
+    await toxiproxy.setEnabled('mongo', false)
+    return behind
+  }
+  const failingWrite = (behind: Collection<InventoryDocument>, lettersDb: Db, ops: WriteOp[]) =>
+    writeChunked(behind, ops, {
+      resource: resource(),
+      db,
+      atomicConditionalWrites: false,
+      mapping: {
+        cluster: 'c',
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        secrets: { syncData: false, hashKey: undefined },
+      },
+      config: testConfig({ BULK_WRITE_BATCH_SIZE: '10' }),
+      retryPolicy: { maxAttempts: 2, initialDelayMs: 20, maxDelayMs: 50, backoffMultiplier: 2 },
+      deadLetters: new DeadLetterTracker(lettersDb, 'c', resource()).forSource('watch'),
+    })
+  const ops = (): WriteOp[] => [
+    { type: 'insert', object: cm('a', 'a', '10') },
+    { type: 'upsert', object: cm('b', 'b', '11') },
+  ]
+
+  it('still fails, and records each operation it could not write as a dead letter', async () => {
+    const behind = await inventoryBehindDeadLink()
+    const logs = captureOutput()
+    let error: unknown
+    try {
+      await failingWrite(behind, db, ops())
+    } catch (caught) {
+      error = caught
+    } finally {
+      logs.restore()
+    }
+    expect(error).toBeInstanceOf(ChunkedWriteError)
+    expect((error as ChunkedWriteError).counts.deadLettered).toBe(2)
+    expect(await inventory.countDocuments()).toBe(0)
+    const recorded = await letters()
+    expect(recorded.map((l) => [l.uid, l.operation, l.kind, l.source, l.attempts])).toEqual([
+      [uid('a'), 'insert', 'failed', 'watch', 1],
+      [uid('b'), 'upsert', 'failed', 'watch', 1],
+    ])
+    expect(recorded[0]!.reason).toMatch(/failed after 2 attempts/)
+  })
+
+  it('logs each operation as deadletter.unrecorded when MongoDB cannot take the dead letters either', async () => {
+    const behind = await inventoryBehindDeadLink()
+    const logs = captureOutput()
+    try {
+      await expect(failingWrite(behind, behind.db, ops())).rejects.toThrow(ChunkedWriteError)
+    } finally {
+      logs.restore()
+    }
+    expect(await letters()).toEqual([])
+    const unrecorded = logs.events().filter((e) => e.event === 'deadletter.unrecorded')
+    expect(unrecorded.map((e) => [e.resource, e.uid, e.operation])).toEqual([
+      [resource(), uid('a'), 'insert'],
+      [resource(), uid('b'), 'upsert'],
+    ])
+    for (const e of unrecorded) expect(e.reason).toMatch(/failed after 2 attempts/)
   })
 })
