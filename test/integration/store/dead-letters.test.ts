@@ -6,8 +6,13 @@ import {
   writeChunked,
   type WriteChunkedOptions,
 } from '../../../lib/store/bulk-writer.js'
-import { DeadLetterTracker } from '../../../lib/store/dead-letter-tracker.js'
-import { deadLettersOf, type DeadLetter } from '../../../lib/store/dead-letters.js'
+import { DEAD_LETTERED_VERSION, DeadLetterTracker } from '../../../lib/store/dead-letter-tracker.js'
+import {
+  deadLetterFields,
+  deadLettersOf,
+  recordFailures,
+  type DeadLetter,
+} from '../../../lib/store/dead-letters.js'
 import type { InventoryDocument, WriteOp } from '../../../lib/store/types.js'
 import { ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { captureOutput, dropAndDisconnect, freshDb, testConfig } from './helpers.js'
@@ -141,15 +146,50 @@ describe.each([
 
     const logs = captureOutput()
     try {
-      const landed = await write([{ type: 'insert', object: cm('b', 'other-name', '13') }])
+      const landed = await write([{ type: 'upsert', object: cm('b', 'other-name', '13') }], 'watch')
       expect(landed).toMatchObject({ inserted: 1, deadLettered: 0 })
     } finally {
       logs.restore()
     }
     expect(await letters()).toEqual([])
     expect(logs.events().filter((e) => e.event === 'deadletter.cleared')).toEqual([
-      expect.objectContaining({ resource: resource(), uid: uid('b'), reason: 'written' }),
+      expect.objectContaining({
+        resource: resource(),
+        uid: uid('b'),
+        reason: 'written',
+        source: 'watch',
+      }),
     ])
+  })
+
+  it('rewrites a dead-lettered uid the version index holds, and clears it when the write had landed after all', async () => {
+    const write = writer(atomic)
+    await write([{ type: 'insert', object: cm('a', 'a', '10') }])
+    // As if the chunk had given up on a write the server did apply: a dead letter for a stored version.
+    await recordFailures(deadLetters, [
+      deadLetterFields(
+        { type: 'insert', object: cm('a', 'a', '10') },
+        { kind: 'failed', code: null, reason: 'MongoNetworkError: connection reset' },
+        { cluster: 'c', resource: resource(), source: 'reconcile' },
+        new Date(),
+      ),
+    ])
+    const index = new Map([[uid('a'), '10']])
+    const tracker = new DeadLetterTracker(db, 'c', resource())
+    await tracker.markForRetry(index)
+    expect(index.get(uid('a'))).toBe(DEAD_LETTERED_VERSION)
+
+    const rewrite = writer(atomic)
+    const result = await rewrite([
+      {
+        type: 'replace',
+        object: cm('a', 'a', '10'),
+        expectedResourceVersion: index.get(uid('a'))!,
+      },
+    ])
+    expect(result.deadLettered).toBe(0)
+    expect(await stored()).toEqual({ [uid('a')]: 'a@10' })
+    expect(await letters()).toEqual([])
   })
 
   it('clears the dead letter of an object deleted from the cluster', async () => {
