@@ -158,13 +158,7 @@ async function applyInserts(
     )
   } catch (error) {
     // A duplicate `_id`: that uid was stored meanwhile (slow path). A rejection: a dead letter.
-    const sorted = await sortInsertErrors(error, async (positions) => {
-      const stored = await storedVersions(
-        target,
-        positions.map((i) => inserts[i]!.doc._id),
-      )
-      return new Set(positions.filter((i) => !stored.has(inserts[i]!.doc._id)))
-    })
+    const sorted = sortInsertErrors(error)
     for (const i of sorted.duplicates) lost.add(i)
     for (const [i, rejection] of sorted.rejected) {
       lost.add(i)

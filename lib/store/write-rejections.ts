@@ -155,38 +155,28 @@ export interface SortedWriteErrors {
 }
 
 /**
- * Sorts the per-document errors of an unordered insert. Anything that is
- * neither a duplicate nor a rejection (a transient error on one document, an
- * error without per-document detail) is thrown for the retry loop.
- * `duplicateOnOtherIndex` decides the duplicates whose index is not named
- * (FerretDB): the caller looks whether the `_id` is stored.
+ * Sorts the per-document errors of an unordered insert. A duplicate whose
+ * index is not named (FerretDB) goes to the slow path like a race on `_id`:
+ * it reads the uid first, and only an insert that collides again while the
+ * uid is absent is a rejection (see insertUnlessTombstoned). Reading here
+ * would cost a round trip per document in the common case, a retried chunk
+ * whose first reply was lost. Anything that is neither a duplicate nor a
+ * rejection (a transient error on one document, an error without
+ * per-document detail) is thrown for the retry loop.
  */
-export async function sortInsertErrors(
-  error: unknown,
-  duplicateOnOtherIndex: (positions: number[]) => Promise<Set<number>>,
-): Promise<SortedWriteErrors> {
+export function sortInsertErrors(error: unknown): SortedWriteErrors {
   const writeErrors = writeErrorsOf(error) ?? []
   if (writeErrors.length === 0) throw error
   const duplicates: number[] = []
-  const unknownIndex: number[] = []
   const rejected = new Map<number, Rejection>()
   for (const w of writeErrors) {
-    if (isDuplicateKeyError(w)) {
-      const onId = duplicateIsOnId(w)
-      if (onId === true) duplicates.push(w.index)
-      else if (onId === undefined) unknownIndex.push(w.index)
-      else rejected.set(w.index, rejectionOf(w)!)
+    if (isDuplicateKeyError(w) && duplicateIsOnId(w) !== false) {
+      duplicates.push(w.index)
       continue
     }
     const rejection = rejectionOf(w)
     if (!rejection) throw error
     rejected.set(w.index, rejection)
-  }
-  const other = unknownIndex.length > 0 ? await duplicateOnOtherIndex(unknownIndex) : new Set()
-  for (const i of unknownIndex) {
-    const w = writeErrors.find((x) => x.index === i)!
-    if (other.has(i)) rejected.set(i, rejectionOf(w)!)
-    else duplicates.push(i)
   }
   return { duplicates, rejected }
 }
