@@ -151,6 +151,15 @@ export async function guarded<T>(
   }
 }
 
+/** True when `error`, or an error it wraps, is a call refused by an open breaker. */
+export function isCircuitOpen(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; depth++) {
+    if (e instanceof CircuitOpenError) return true
+    e = e.cause
+  }
+  return false
+}
+
 export type BreakerStateName = 'closed' | 'open' | 'half-open'
 
 export interface BreakerSnapshot {

@@ -7,6 +7,7 @@ import { retryWithBackoff, type RetryPolicy } from '../retry.js'
 import { fixedPacing, pacingFor } from './adaptive-pacing.js'
 import { runPaced } from './chunk-scheduler.js'
 import { coalesceOps, splitIntoChunks } from './coalesce-ops.js'
+import type { ChunkDeadLetters } from './dead-letter-tracker.js'
 import { unwrapBulkWriteError } from './driver-errors.js'
 import type { MappingContext } from './document-mapper.js'
 import { serverProfileOf } from './server-profile.js'
@@ -31,6 +32,8 @@ export interface WriteChunkedOptions {
   readonly now?: () => Date
   /** Overrides the server's profile (see server-profile.ts); tests use it to run both guard modes. */
   readonly atomicConditionalWrites?: boolean
+  /** Where rejected and finally failed operations go (dead-letter-tracker.ts); none: nowhere. */
+  readonly deadLetters?: ChunkDeadLetters
 }
 
 export interface WriteResult extends WriteCounts {
@@ -121,9 +124,11 @@ export async function writeChunked(
         await guarded(
           'mongodb',
           () =>
-            applyChunk(target, state).catch((error: unknown) => {
-              throw unwrapBulkWriteError(error)
-            }),
+            applyChunk(target, state)
+              .then(() => options.deadLetters?.chunkApplied(state))
+              .catch((error: unknown) => {
+                throw unwrapBulkWriteError(error)
+              }),
           { config },
         )
       } catch (error) {
@@ -159,7 +164,8 @@ export async function writeChunked(
           delayMs,
         })
       },
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
+      await options.deadLetters?.chunkFailed(state, error)
       addCounts(counts, state.counts)
       counts.failedChunks++
       logger.error(

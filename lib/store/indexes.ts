@@ -6,6 +6,11 @@ export const inventoryIndexes = [
   { key: { cluster: 1, 'labels.key': 1, 'labels.value': 1 }, name: 'cluster_labels' },
 ] as const
 
+export interface NamedIndex {
+  readonly key: Readonly<Record<string, 1 | -1>>
+  readonly name: string
+}
+
 const NAMESPACE_NOT_FOUND = 26
 
 async function existingIndexNames<T extends Document>(
@@ -27,9 +32,12 @@ async function existingIndexNames<T extends Document>(
  * panic) when one command re-creates several existing indexes; asking first
  * keeps every reconcile's call cheap and safe on both.
  */
-export async function ensureIndexes<T extends Document>(collection: Collection<T>): Promise<void> {
+export async function ensureIndexes<T extends Document>(
+  collection: Collection<T>,
+  indexes: ReadonlyArray<NamedIndex> = inventoryIndexes,
+): Promise<void> {
   const existing = await existingIndexNames(collection)
-  for (const index of inventoryIndexes) {
+  for (const index of indexes) {
     if (existing.has(index.name)) continue
     await collection.createIndex({ ...index.key }, { name: index.name })
   }

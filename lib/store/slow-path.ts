@@ -2,6 +2,7 @@ import { SyncError } from '../errors.js'
 import { isDuplicateKeyError } from './driver-errors.js'
 import { areComparable, isNewer } from './resource-version.js'
 import { findTombstoned } from './tombstones.js'
+import { duplicateIsOnId } from './write-rejections.js'
 import type { InventoryDocument } from './types.js'
 import { guardOf, type WriteTarget } from './write-target.js'
 
@@ -14,6 +15,13 @@ export type SettleOutcome = 'inserted' | 'updated' | 'deleted' | 'skipped'
  */
 const MAX_ROUNDS = 5
 
+/** A duplicate key on `_id` (the uid is stored): another writer got there first. */
+async function duplicateIsRace(target: WriteTarget, _id: string, error: unknown): Promise<boolean> {
+  const onId = duplicateIsOnId(error)
+  if (onId !== undefined) return onId
+  return (await target.collection.findOne({ _id }, { projection: { _id: 1 } })) !== null
+}
+
 /** Inserts unless the uid is tombstoned; 'raced' when another writer inserted it first. */
 export async function insertUnlessTombstoned(
   target: WriteTarget,
@@ -22,8 +30,9 @@ export async function insertUnlessTombstoned(
   try {
     await target.collection.insertOne(doc)
   } catch (error) {
-    if (isDuplicateKeyError(error)) return 'raced'
-    throw error
+    if (isDuplicateKeyError(error) && (await duplicateIsRace(target, doc._id, error)))
+      return 'raced'
+    throw error // a duplicate on another unique index is a rejection (write-rejections.ts)
   }
   // A delete may have landed between our read and our insert: its tombstone was
   // written before its deleteOne, so checking after our insert cannot miss it.

@@ -49,4 +49,6 @@ export interface WriteCounts {
   failedChunks: number
   /** Times adaptive pacing slowed the writes down (MongoDB slow or failing). */
   pacingSlowdowns: number
+  /** Operations stored in sync_dead_letters instead (dead-letters.ts). */
+  deadLettered: number
 }

@@ -1,10 +1,16 @@
 import type { AnyBulkWriteOperation } from 'mongodb'
 import { documentIdOf, toDocument } from './document-mapper.js'
-import { isDuplicateKeyError, writeErrorsOf } from './driver-errors.js'
 import { isNewer } from './resource-version.js'
 import { mayDelete, settle, settleDelete, type SettleOutcome } from './slow-path.js'
 import { findTombstoned, writeTombstones } from './tombstones.js'
 import type { InventoryDocument, WriteCounts, WriteOp } from './types.js'
+import {
+  buildDocument,
+  rejectionOf,
+  sortInsertErrors,
+  writeAroundRejections,
+  type Rejection,
+} from './write-rejections.js'
 import { emptyCounts, findByIds, guardOf, type WriteTarget } from './write-target.js'
 
 /*
@@ -33,6 +39,9 @@ import { emptyCounts, findByIds, guardOf, type WriteTarget } from './write-targe
  * Every step is idempotent by `_id` and guarded by resourceVersion, and the
  * chunk state records what was acknowledged, so a retry after a network error
  * repeats only unacknowledged work: nothing is lost or doubled.
+ *
+ * A document the server refuses for good (write-rejections.ts) is settled as
+ * `rejected` without failing the others; the caller stores it as a dead letter.
  */
 
 export interface ChunkState {
@@ -40,10 +49,12 @@ export interface ChunkState {
   /** done[i]: op i is acknowledged and counted; a retry skips it. */
   readonly done: boolean[]
   readonly counts: WriteCounts
+  /** Ops refused for good (done, never written), by index: the dead letters of this chunk. */
+  readonly rejected: Map<number, Rejection>
 }
 
 export function newChunkState(ops: readonly WriteOp[]): ChunkState {
-  return { ops, done: ops.map(() => false), counts: emptyCounts() }
+  return { ops, done: ops.map(() => false), counts: emptyCounts(), rejected: new Map() }
 }
 
 interface Write {
@@ -68,6 +79,26 @@ function record(state: ChunkState, index: number, outcome: SettleOutcome): void 
   else if (outcome === 'updated') state.counts.updated++
   else if (outcome === 'deleted') state.counts.deleted++
   else state.counts.skippedByGuard++
+}
+
+function reject(state: ChunkState, index: number, rejection: Rejection): void {
+  state.done[index] = true
+  state.rejected.set(index, rejection)
+}
+
+/** Records what the slow path decided, or the rejection it ran into. */
+async function settled(
+  state: ChunkState,
+  index: number,
+  outcome: Promise<SettleOutcome>,
+): Promise<void> {
+  try {
+    record(state, index, await outcome)
+  } catch (error) {
+    const rejection = rejectionOf(error)
+    if (!rejection) throw error
+    reject(state, index, rejection)
+  }
 }
 
 async function storedVersions(
@@ -126,10 +157,13 @@ async function applyInserts(
       { ordered: false },
     )
   } catch (error) {
-    // Duplicates only: those uids were stored meanwhile. Anything else is a real failure.
-    const writeErrors = writeErrorsOf(error) ?? []
-    if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKeyError)) throw error
-    for (const w of writeErrors) lost.add(w.index)
+    // A duplicate `_id`: that uid was stored meanwhile (slow path). A rejection: a dead letter.
+    const sorted = sortInsertErrors(error)
+    for (const i of sorted.duplicates) lost.add(i)
+    for (const [i, rejection] of sorted.rejected) {
+      lost.add(i)
+      reject(state, inserts[i]!.index, rejection)
+    }
   }
   const inserted = inserts.filter((_, i) => !lost.has(i))
   const tombstoned = await findTombstoned(
@@ -139,7 +173,9 @@ async function applyInserts(
   if (tombstoned.size > 0) await target.collection.deleteMany({ _id: { $in: [...tombstoned] } })
   for (const w of inserted)
     record(state, w.index, tombstoned.has(w.doc._id) ? 'skipped' : 'inserted')
-  for (const i of lost) record(state, inserts[i]!.index, await settle(target, inserts[i]!.doc))
+  for (const i of lost)
+    if (!state.done[inserts[i]!.index])
+      await settled(state, inserts[i]!.index, settle(target, inserts[i]!.doc))
 }
 
 /**
@@ -162,22 +198,33 @@ async function applyReplaces(
   const slice = target.atomicConditionalWrites ? operations.length : NON_ATOMIC_UPDATE_SLICE
   let matched = 0
   for (let i = 0; i < operations.length; i += slice) {
-    const result = await target.collection.bulkWrite(operations.slice(i, i + slice), {
-      ordered: false,
-    })
-    matched += result.matchedCount
+    try {
+      const result = await target.collection.bulkWrite(operations.slice(i, i + slice), {
+        ordered: false,
+      })
+      matched += result.matchedCount
+    } catch (error) {
+      matched += await writeAroundRejections(
+        error,
+        replaces.slice(i, i + slice),
+        async ({ doc, guard }) =>
+          (await target.collection.replaceOne(guardOf(target, doc._id, guard), doc)).matchedCount,
+        (r, rejection) => reject(state, r.index, rejection),
+      )
+    }
   }
-  if (matched === replaces.length) {
-    for (const r of replaces) record(state, r.index, 'updated')
+  const left = replaces.filter((r) => !state.done[r.index])
+  if (matched === left.length) {
+    for (const r of left) record(state, r.index, 'updated')
     return
   }
   const now = await storedVersions(
     target,
-    replaces.map((r) => r.doc._id),
+    left.map((r) => r.doc._id),
   )
-  for (const r of replaces) {
+  for (const r of left) {
     if (now.get(r.doc._id) === r.doc.resourceVersion) record(state, r.index, 'updated')
-    else record(state, r.index, await settle(target, r.doc))
+    else await settled(state, r.index, settle(target, r.doc))
   }
 }
 
@@ -203,7 +250,12 @@ export async function applyChunk(target: WriteTarget, state: ChunkState): Promis
       ;(readFirst ? deletesToRead : deletes).push(d)
       return
     }
-    const doc = toDocument(op.object, target.mapping, now)
+    const built = buildDocument(() => toDocument(op.object, target.mapping, now))
+    if ('rejection' in built) {
+      reject(state, index, built.rejection)
+      return
+    }
+    const { doc } = built
     if (op.type === 'insert') inserts.push({ index, doc })
     else if (op.type === 'replace' && !readFirst)
       replaces.push({ index, doc, guard: op.expectedResourceVersion })

@@ -62,6 +62,7 @@ export function emptyCounts(): WriteCounts {
     retriedChunks: 0,
     failedChunks: 0,
     pacingSlowdowns: 0,
+    deadLettered: 0,
   }
 }
 
@@ -73,4 +74,5 @@ export function addCounts(into: WriteCounts, from: WriteCounts): void {
   into.retriedChunks += from.retriedChunks
   into.failedChunks += from.failedChunks
   into.pacingSlowdowns += from.pacingSlowdowns
+  into.deadLettered += from.deadLettered
 }

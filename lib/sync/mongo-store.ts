@@ -6,6 +6,12 @@ import type { ResolvedResource } from '../kube/types.js'
 import { collectionNameOf, stateIdOf } from '../resource-ref.js'
 import { writeChunked } from '../store/bulk-writer.js'
 import { checkpointsFor } from '../store/checkpoints.js'
+import { DeadLetterTracker } from '../store/dead-letter-tracker.js'
+import {
+  DEAD_LETTER_COLLECTION,
+  deadLetterIndexes,
+  type DeadLetterSource,
+} from '../store/dead-letters.js'
 import { ensureIndexes } from '../store/indexes.js'
 import { acquireLease, releaseLease } from '../store/lease.js'
 import { pruneTombstones } from '../store/tombstones.js'
@@ -39,6 +45,7 @@ export function mongoResourceStore(
     kind: resolved.kind,
     secrets: options.secrets,
   }
+  const deadLetters = new DeadLetterTracker(db, cluster, resource)
 
   // Every call goes through MongoDB's breaker: once it is open, the rest of
   // the run fails at once instead of waiting out server selection per call.
@@ -46,16 +53,33 @@ export function mongoResourceStore(
     guarded('mongodb', fn, { config: options.config })
 
   return {
-    ensureIndexes: () => guard(() => ensureIndexes(db.collection(collection.collectionName))),
+    ensureIndexes: () =>
+      guard(async () => {
+        await ensureIndexes(db.collection(collection.collectionName))
+        await ensureIndexes(db.collection(DEAD_LETTER_COLLECTION), deadLetterIndexes)
+      }),
     loadVersions: (namespaces?: readonly string[]) =>
-      guard(() => loadVersionIndex(collection, namespaces ? { cluster, namespaces } : { cluster })),
-    async write(ops: WriteOp[], signal?: AbortSignal): Promise<WriteCounts> {
+      guard(async () => {
+        const index = await loadVersionIndex(
+          collection,
+          namespaces ? { cluster, namespaces } : { cluster },
+        )
+        // A dead-lettered object is never up to date: the diff writes it again.
+        await deadLetters.markForRetry(index)
+        return index
+      }),
+    async write(
+      ops: WriteOp[],
+      signal?: AbortSignal,
+      source: DeadLetterSource = 'reconcile',
+    ): Promise<WriteCounts> {
       // Guarded per chunk attempt inside writeChunked.
       const result = await writeChunked(collection, ops, {
         resource,
         mapping,
         db,
         config: options.config,
+        deadLetters: deadLetters.forSource(source),
         ...(signal ? { signal } : {}),
       })
       if (result.aborted) {
@@ -67,6 +91,8 @@ export function mongoResourceStore(
       }
       return result
     },
+    pruneDeadLetters: (seen, namespaces) =>
+      guard(() => deadLetters.pruneNotListed(seen, namespaces)),
     pruneTombstones: (listResourceVersion: string) =>
       guard(() => pruneTombstones(db, cluster, resource, listResourceVersion)).then(
         () => undefined,

@@ -1,5 +1,6 @@
 import type { ListPage, ResolvedResource, WatchEvent } from '../kube/types.js'
 import type { ResourceRef } from '../resource-ref.js'
+import type { DeadLetterSource } from '../store/dead-letters.js'
 import type { WriteCounts, WriteOp } from '../store/types.js'
 
 /*
@@ -26,7 +27,10 @@ export interface ResourceStore {
   ensureIndexes(): Promise<void>
   /** uid -> stored resourceVersion, for the whole resource or the given namespaces. */
   loadVersions(namespaces?: readonly string[]): Promise<Map<string, string>>
-  write(ops: WriteOp[], signal?: AbortSignal): Promise<WriteCounts>
+  /** `source` names who wrote, on the dead letters of what the server refused (default reconcile). */
+  write(ops: WriteOp[], signal?: AbortSignal, source?: DeadLetterSource): Promise<WriteCounts>
+  /** After a complete list: drops the dead letters of uids it did not serve (objects gone). */
+  pruneDeadLetters(seen: ReadonlySet<string>, namespaces?: readonly string[]): Promise<void>
   /** A complete list at `listResourceVersion` supersedes older tombstones. */
   pruneTombstones(listResourceVersion: string): Promise<void>
   getState(): Promise<SyncState | undefined>

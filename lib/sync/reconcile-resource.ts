@@ -18,6 +18,8 @@ export interface ReconcileReport {
   updated: number
   deleted: number
   unchanged: number
+  /** Objects stored in sync_dead_letters instead of the inventory (retried by the next reconcile). */
+  deadLettered: number
   pages: number
   /** Chunk writes retried, failed for good, and adaptive-pacing slowdowns (metrics). */
   chunkRetries: number
@@ -44,6 +46,7 @@ export function newReconcileReport(
     updated: 0,
     deleted: 0,
     unchanged: 0,
+    deadLettered: 0,
     pages: 0,
     chunkRetries: 0,
     chunkFailures: 0,
@@ -171,17 +174,22 @@ export async function reconcileResource(
       const deletes = deletesAfterCompleteList(stored, seen, listResourceVersion)
       planned.deletes = deletes.length
       await write(deletes)
+      // Dead letters of objects this complete list no longer serves are moot.
+      if (!options.dryRun) await store.pruneDeadLetters(seen, options.namespaces)
       // A list of some namespaces says nothing of the others: it may not move
       // the resource's checkpoint, nor retire tombstones elsewhere.
       if (!options.dryRun && !options.namespaces) {
         await store.pruneTombstones(listResourceVersion)
         // The checkpoint comes last: every write it covers is acknowledged (invariant 5).
+        // A rejected operation counts as acknowledged once its dead letter is stored; the
+        // next reconcile lists the object again and writes it again.
         await store.saveListCheckpoint(listResourceVersion, {
           listed: report.listed,
           inserted: written.inserted,
           updated: written.updated,
           deleted: written.deleted,
           unchanged: diffUnchanged + written.skippedByGuard,
+          deadLettered: written.deadLettered,
           pages: report.pages,
         })
         report.listResourceVersion = listResourceVersion
@@ -215,6 +223,7 @@ export async function reconcileResource(
     report.updated = written.updated
     report.deleted = written.deleted
     report.unchanged = diffUnchanged + written.skippedByGuard
+    report.deadLettered = written.deadLettered
   }
   report.chunkRetries = written.retriedChunks
   report.chunkFailures = written.failedChunks

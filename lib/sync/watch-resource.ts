@@ -34,6 +34,8 @@ export interface WatchReport {
   pacingSlowdowns: number
   /** The longest an event waited between arriving and its write being acknowledged. */
   eventLagMaxMs: number
+  /** Objects stored in sync_dead_letters instead of the inventory (retried by the next reconcile). */
+  deadLettered: number
   resourceVersion?: string
   /** When the resource last completed a full list (ISO), as far as this run knows; null = never. */
   lastCompleteSyncAt?: string | null
@@ -62,6 +64,7 @@ export function newWatchReport(
     chunkFailures: 0,
     pacingSlowdowns: 0,
     eventLagMaxMs: 0,
+    deadLettered: 0,
     durationMs: 0,
     ...(error === undefined ? {} : { error }),
   }
@@ -103,6 +106,7 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
       signal,
       remainingMs: options.remainingMs,
     })
+    report.deadLettered += rec.deadLettered
     if (rec.status !== 'complete' || !rec.listResourceVersion) {
       report.relistNeeded = true
       report.error = `relist ${rec.status}: ${rec.error ?? 'unknown'}`
@@ -183,6 +187,7 @@ function addWriteCounts(report: WatchReport, counts: WriteCounts): void {
   report.chunkRetries += counts.retriedChunks
   report.chunkFailures += counts.failedChunks
   report.pacingSlowdowns += counts.pacingSlowdowns
+  report.deadLettered += counts.deadLettered
 }
 
 /** One watch from `from` until the window ends, writing batches as they fill or age. */
@@ -205,7 +210,13 @@ async function replay(
       if (resourceVersion === undefined) return
       try {
         if (ops.length > 0) {
-          const counts = await store.write(ops).catch((error: unknown) => {
+          // An event the server refuses comes back as a dead letter, not as an error, and
+          // the checkpoint below moves past it. Invariant 5 holds: its write was answered
+          // (refused for good, retrying it here cannot help) and its dead letter is stored
+          // before the write returns, so nothing is lost, only deferred: the next reconcile
+          // lists the object, finds it not stored at that version, and writes it again.
+          // Blocking the checkpoint instead would stall every later event of the resource.
+          const counts = await store.write(ops, undefined, 'watch').catch((error: unknown) => {
             if (error instanceof ChunkedWriteError) addWriteCounts(report, error.counts)
             throw error
           })
@@ -216,6 +227,8 @@ async function replay(
         await store.saveWatchCheckpoint(resourceVersion, { events })
         report.resourceVersion = resourceVersion
       } catch (error) {
+        // Failed after every retry: recorded as dead letters where MongoDB allowed, and
+        // the checkpoint stays put, so the next window replays these events anyway.
         writeError = error
         stop.abort(error)
       }

@@ -23,6 +23,7 @@ describe('metric values', () => {
       pages: 3,
       chunkRetries: 1,
       pacingSlowdowns: 2,
+      deadLettered: 1,
       durationMs: 850,
       lastCompleteSyncAt: '2026-11-28T11:59:30Z',
     }
@@ -36,6 +37,7 @@ describe('metric values', () => {
       ChunkRetries: [1, 'Count'],
       ChunkFailures: [0, 'Count'],
       PacingSlowdowns: [2, 'Count'],
+      DeadLetters: [1, 'Count'],
       SyncFailures: [0, 'Count'],
       SyncDurationMs: [850, 'Milliseconds'],
       CompleteSyncAgeSeconds: [30, 'Seconds'],

@@ -6,6 +6,7 @@ import {
   CircuitOpenError,
   countsAsFailure,
   guarded,
+  isCircuitOpen,
   resetBreakers,
   takeBreakerOpens,
 } from '../../../lib/resilience/circuit-breaker.js'
@@ -98,5 +99,16 @@ describe('circuit breaker', () => {
     const off = { config: { ...config, features: { circuitBreaker: false } } }
     for (let i = 0; i < 5; i++) await guarded('mongodb', failing, off).catch(() => undefined)
     await expect(guarded('mongodb', () => Promise.resolve('ok'), off)).resolves.toBe('ok')
+  })
+})
+
+describe('isCircuitOpen', () => {
+  it('finds a refused call inside the errors that wrap it', async () => {
+    resetBreakers()
+    await failTimes(3)
+    const refused = await guarded('mongodb', failing, options).catch((e: unknown) => e)
+    const wrapped = new Error('bulk write chunk 1/1 failed', { cause: refused })
+    expect(isCircuitOpen(wrapped)).toBe(true)
+    expect(isCircuitOpen(new Error('other', { cause: reset() }))).toBe(false)
   })
 })

@@ -32,6 +32,10 @@ export class FakeStore implements ResourceStore {
   checkpoints: string[] = []
   lease: string | undefined
   failWritesAfter = Infinity
+  /** uids the "server" refuses: dead-lettered, never stored. */
+  refuse = new Set<string>()
+  /** uids dead-lettered so far, with their failures (the fake's sync_dead_letters). */
+  deadLetters = new Map<string, number>()
 
   ensureIndexes() {
     return Promise.resolve()
@@ -50,6 +54,7 @@ export class FakeStore implements ResourceStore {
       retriedChunks: 0,
       failedChunks: 0,
       pacingSlowdowns: 0,
+      deadLettered: 0,
     }
     for (const op of ops) {
       if (op.type === 'delete') {
@@ -59,7 +64,10 @@ export class FakeStore implements ResourceStore {
       }
       const { uid, resourceVersion } = op.object.metadata
       const stored = this.docs.get(uid)
-      if (this.tombstones.has(uid)) c.skippedByGuard++
+      if (this.refuse.has(uid)) {
+        this.deadLetters.set(uid, (this.deadLetters.get(uid) ?? 0) + 1)
+        c.deadLettered++
+      } else if (this.tombstones.has(uid)) c.skippedByGuard++
       else if (stored === undefined) {
         this.docs.set(uid, resourceVersion)
         c.inserted++
@@ -71,6 +79,12 @@ export class FakeStore implements ResourceStore {
     return Promise.resolve(c)
   }
   pruneTombstones() {
+    return Promise.resolve()
+  }
+  prunedDeadLetters: Array<ReadonlySet<string>> = []
+  pruneDeadLetters(seen: ReadonlySet<string>) {
+    this.prunedDeadLetters.push(new Set(seen))
+    for (const uid of this.deadLetters.keys()) if (!seen.has(uid)) this.deadLetters.delete(uid)
     return Promise.resolve()
   }
   getState() {

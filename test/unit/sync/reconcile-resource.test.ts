@@ -160,4 +160,34 @@ describe('reconcileResource', () => {
     expect(store.writes).toEqual([])
     expect(store.checkpoints).toEqual([])
   })
+
+  it('counts what the store dead-lettered, and still completes and saves the checkpoint', async () => {
+    const store = new FakeStore()
+    store.refuse = new Set(['b'])
+    const report = await run([{ items: [cm('a', '1'), cm('b', '2'), cm('c', '3')] }], store)
+    expect(report).toMatchObject({ status: 'complete', inserted: 2, deadLettered: 1 })
+    expect([...store.docs.keys()]).toEqual(['a', 'c'])
+    expect(store.checkpoints).toEqual(['list:100'])
+  })
+
+  it('drops the dead letters of objects a complete list no longer serves', async () => {
+    const store = new FakeStore()
+    store.deadLetters = new Map([
+      ['gone', 1],
+      ['a', 2],
+    ])
+    store.refuse = new Set(['a'])
+    const report = await run([{ items: [cm('a', '1')] }], store)
+    expect(report.deadLettered).toBe(1)
+    expect([...store.deadLetters]).toEqual([['a', 3]])
+  })
+
+  it('keeps every dead letter when the list did not complete', async () => {
+    const store = new FakeStore()
+    store.deadLetters = new Map([['gone', 1]])
+    await run([{ items: [cm('a', '1')] }, Object.assign(new Error('boom'), { code: 500 })], store)
+    await run([{ items: [cm('a', '1')] }, { items: [], consistent: false }], store)
+    expect(store.prunedDeadLetters).toEqual([])
+    expect([...store.deadLetters.keys()]).toEqual(['gone'])
+  })
 })

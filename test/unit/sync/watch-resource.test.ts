@@ -105,4 +105,18 @@ describe('watchResource', () => {
     expect(report.status).toBe('failed')
     expect(store.checkpoints).toEqual([])
   })
+
+  it('moves the checkpoint past an event the server refused, which it counts as dead-lettered', async () => {
+    const store = new FakeStore()
+    store.state = { watchResourceVersion: '10' }
+    store.refuse = new Set(['a'])
+    const source = new FakeSource(
+      [],
+      [{ events: [ev('ADDED', 'a', '11'), ev('ADDED', 'b', '12')], result: {} }],
+    )
+    const report = await run(source, store)
+    expect(report).toMatchObject({ status: 'complete', inserted: 1, deadLettered: 1 })
+    expect([...store.docs.keys()]).toEqual(['b'])
+    expect(store.checkpoints).toEqual(['watch:12'])
+  })
 })
