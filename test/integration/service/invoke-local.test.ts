@@ -226,6 +226,10 @@ describe('the deployable service', () => {
         'Relists',
         'EventLagMs',
         'SyncDurationMs',
+        'WatchDurationMs',
+        'SyncFailures',
+        'WatchFailures',
+        'CompleteSyncAgeSeconds',
         'DeadLetters',
         'PacingSlowdowns',
       ]) {
@@ -237,7 +241,8 @@ describe('the deployable service', () => {
       expect(text).toContain(
         '"Inventory","OldestCompleteSyncAgeSeconds","service","kube-mongo-sync"',
       )
-      expect(widgets).toHaveLength(17)
+      expect(text).toContain('"Inventory","ResourcesNeverSynced","service","kube-mongo-sync"')
+      expect(widgets).toHaveLength(22)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
