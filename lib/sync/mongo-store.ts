@@ -9,7 +9,10 @@ import { ensureIndexes } from '../store/indexes.js'
 import { acquireLease, releaseLease } from '../store/lease.js'
 import { pruneTombstones } from '../store/tombstones.js'
 import type { InventoryDocument, WriteCounts, WriteOp } from '../store/types.js'
+import { serverProfileOf } from '../store/server-profile.js'
 import { loadVersionIndex } from '../store/version-index.js'
+import { loadVersionSnapshot, saveVersionSnapshot, stampWrites } from '../store/version-snapshot.js'
+import { retryWithBackoff } from '../retry.js'
 import type { ResourceStore } from './ports.js'
 
 export interface MongoStoreOptions {
@@ -36,11 +39,44 @@ export function mongoResourceStore(
     secrets: options.secrets,
   }
 
+  // Where reading the index from the collection is slow (see version-snapshot.ts),
+  // a snapshot stands in for it. Every write call stamps a fresh write token
+  // first, so a snapshot saved earlier is void; one saved later is taken under
+  // the token of this store's last write.
+  const usesSnapshot = async () => !(await serverProfileOf(db)).atomicConditionalWrites
+  let lastToken: string | undefined
+  // The stored snapshot already says what the collection holds (loaded valid, or saved, and no write since).
+  let snapshotCurrent = false
+  const stamp = async (signal?: AbortSignal): Promise<string> => {
+    snapshotCurrent = false
+    lastToken = await retryWithBackoff(
+      () => stampWrites(db, stateId),
+      `write token for ${resource}`,
+      { policy: options.config.retry, ...(signal ? { signal } : {}) },
+    )
+    return lastToken
+  }
+
   return {
     ensureIndexes: () => ensureIndexes(db.collection(collection.collectionName)),
-    loadVersions: (namespaces?: readonly string[]) =>
-      loadVersionIndex(collection, namespaces ? { cluster, namespaces } : { cluster }),
+    async loadVersions(namespaces?: readonly string[]) {
+      if (!namespaces && (await usesSnapshot())) {
+        const snapshot = await loadVersionSnapshot(db, stateId)
+        if (snapshot) {
+          snapshotCurrent = true
+          return snapshot
+        }
+      }
+      snapshotCurrent = false
+      return loadVersionIndex(collection, namespaces ? { cluster, namespaces } : { cluster })
+    },
+    async saveVersions(versions: ReadonlyMap<string, string>) {
+      if (snapshotCurrent || !(await usesSnapshot())) return
+      await saveVersionSnapshot(db, stateId, lastToken ?? (await stamp()), versions)
+      snapshotCurrent = true
+    },
     async write(ops: WriteOp[], signal?: AbortSignal): Promise<WriteCounts> {
+      if (ops.length > 0 && (await usesSnapshot())) await stamp(signal)
       const result = await writeChunked(collection, ops, {
         resource,
         mapping,

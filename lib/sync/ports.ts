@@ -26,6 +26,12 @@ export interface ResourceStore {
   ensureIndexes(): Promise<void>
   /** uid -> stored resourceVersion, for the whole resource or the given namespaces. */
   loadVersions(namespaces?: readonly string[]): Promise<Map<string, string>>
+  /**
+   * The whole index as it stands after a complete pass that wrote exactly what
+   * it planned: a store may keep it to load the next pass faster, valid until
+   * the next write.
+   */
+  saveVersions(versions: ReadonlyMap<string, string>): Promise<void>
   write(ops: WriteOp[], signal?: AbortSignal): Promise<WriteCounts>
   /** A complete list at `listResourceVersion` supersedes older tombstones. */
   pruneTombstones(listResourceVersion: string): Promise<void>
