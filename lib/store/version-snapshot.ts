@@ -46,25 +46,26 @@ function snapshotsOf(db: Db): Collection<SnapshotDocument> {
 const tokenIdOf = (scope: string) => `${scope}#token`
 const partIdOf = (scope: string, part: number) => `${scope}#${part}`
 
-/** Encodes the index as JSON parts of at most `partChars` characters each (at least one part). */
+/**
+ * Encodes the index as JSON parts of at most `partChars` characters each (at
+ * least one part), built as strings directly: no array of 100k pair strings
+ * beside the index while saving.
+ */
 export function encodeVersionParts(
   versions: ReadonlyMap<string, string>,
   partChars = SNAPSHOT_PART_CHARS,
 ): string[] {
   const parts: string[] = []
-  let current: string[] = []
-  let length = 2
+  let current = ''
   for (const [uid, rv] of versions) {
     const pair = `${JSON.stringify(uid)},${JSON.stringify(rv)}`
-    if (current.length > 0 && length + pair.length + 1 > partChars) {
-      parts.push(`[${current.join(',')}]`)
-      current = []
-      length = 2
+    if (current !== '' && current.length + pair.length + 3 > partChars) {
+      parts.push(`[${current}]`)
+      current = ''
     }
-    current.push(pair)
-    length += pair.length + 1
+    current = current === '' ? pair : `${current},${pair}`
   }
-  parts.push(`[${current.join(',')}]`)
+  parts.push(`[${current}]`)
   return parts
 }
 

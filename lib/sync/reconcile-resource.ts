@@ -8,10 +8,11 @@ import { readAhead } from './read-ahead.js'
 
 /**
  * List pages read while the version index is still loading: enough to overlap
- * the two (the index of 20,000 objects loads in about the time of 10-20 pages
- * of 500), few enough that memory stays a few pages (DESIGN invariant 6).
+ * the two where the index is quick (a snapshot on FerretDB, a covered
+ * projection on MongoDB: a few pages' time), few enough that memory stays a
+ * few pages (DESIGN invariant 6).
  */
-export const PAGES_AHEAD_OF_INDEX = 8
+export const PAGES_AHEAD_OF_INDEX = 4
 
 export type ResourceStatus = 'complete' | 'partial' | 'failed' | 'skipped'
 
