@@ -5,11 +5,12 @@
  * Tuned for the stack's FerretDB 1.24 (SQLite): the spec's chunks (100, three
  * in flight) without the pause between them. FerretDB's cost is per insert
  * command, so larger chunks insert slightly faster (20,000 documents: 250 x 2
- * 7.3 s, 100 x 3 7.9 s, one insertMany 5.7 s), but they cost memory: at 100,000
- * objects 250 x 2 peaked at 339 MB RSS, 100 x 3 at 237 MB. Replaces stay in
- * slices of 20 statements per command whatever the chunk (write-protocol.ts):
- * an `update` command holds one of FerretDB's 100 pooled SQLite connections per
- * statement until it ends, and about 100 in flight deadlock the server.
+ * 7.3 s, 100 x 3 7.9 s, one insertMany 5.7 s) but lift the process's memory
+ * peaks (at 100,000 objects 250 x 2 peaked at 339 MB RSS, 100 x 3 at 308 MB;
+ * peaks vary by about 50 MB between runs). Replaces stay in slices of 20
+ * statements per command whatever the chunk (write-protocol.ts): an `update`
+ * command holds one of FerretDB's 100 pooled SQLite connections per statement
+ * until it ends, and about 100 in flight deadlock the server.
  */
 
 export const tunedSettings = {
