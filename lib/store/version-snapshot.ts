@@ -19,8 +19,12 @@ import type { Collection, Db } from 'mongodb'
 
 export const VERSION_SNAPSHOT_COLLECTION = 'sync_version_snapshots'
 
-/** One part holds at most this many characters of encoded pairs (~70k entries; far below 16 MB). */
-export const SNAPSHOT_PART_CHARS = 4_000_000
+/**
+ * One part holds at most this many characters of encoded pairs (about 18k
+ * entries): parts are encoded and saved one at a time, so saving the index of
+ * 100k objects holds about a megabyte beside it, not the whole encoding.
+ */
+export const SNAPSHOT_PART_CHARS = 1_000_000
 
 interface TokenDocument {
   _id: string
@@ -31,7 +35,7 @@ interface PartDocument {
   _id: string
   /** The write token the snapshot was taken under. */
   token: string
-  /** How many parts make up the snapshot (part 0 only). */
+  /** How many parts make up the snapshot (part 0; 0 on the others). */
   parts: number
   /** JSON array `[uid, rv, uid, rv, ...]`. */
   pairs: string
@@ -46,27 +50,29 @@ function snapshotsOf(db: Db): Collection<SnapshotDocument> {
 const tokenIdOf = (scope: string) => `${scope}#token`
 const partIdOf = (scope: string, part: number) => `${scope}#${part}`
 
-/**
- * Encodes the index as JSON parts of at most `partChars` characters each (at
- * least one part), built as strings directly: no array of 100k pair strings
- * beside the index while saving.
- */
-export function encodeVersionParts(
+/** Encodes the index as JSON parts of at most `partChars` characters each (at least one part), one at a time. */
+export function* versionParts(
   versions: ReadonlyMap<string, string>,
   partChars = SNAPSHOT_PART_CHARS,
-): string[] {
-  const parts: string[] = []
+): Generator<string, void, undefined> {
   let current = ''
   for (const [uid, rv] of versions) {
     const pair = `${JSON.stringify(uid)},${JSON.stringify(rv)}`
     if (current !== '' && current.length + pair.length + 3 > partChars) {
-      parts.push(`[${current}]`)
+      yield `[${current}]`
       current = ''
     }
     current = current === '' ? pair : `${current},${pair}`
   }
-  parts.push(`[${current}]`)
-  return parts
+  yield `[${current}]`
+}
+
+/** All of versionParts at once. */
+export function encodeVersionParts(
+  versions: ReadonlyMap<string, string>,
+  partChars = SNAPSHOT_PART_CHARS,
+): string[] {
+  return [...versionParts(versions, partChars)]
 }
 
 /** The inverse of encodeVersionParts. */
@@ -114,8 +120,9 @@ export async function loadVersionSnapshot(
 }
 
 /**
- * Saves the index under `token` (from stampWrites). Part 0 goes last: it names
- * the token and the part count, so a save cut short is never read as whole.
+ * Saves the index under `token` (from stampWrites), one part at a time. Part 0
+ * is written last: it names the token and the part count, so a save cut short
+ * is never read as whole.
  */
 export async function saveVersionSnapshot(
   db: Db,
@@ -124,14 +131,16 @@ export async function saveVersionSnapshot(
   versions: ReadonlyMap<string, string>,
 ): Promise<void> {
   const snapshots = snapshotsOf(db)
-  const parts = encodeVersionParts(versions)
-  for (let i = parts.length - 1; i >= 0; i--) {
-    const part: PartDocument = {
-      _id: partIdOf(scope, i),
-      token,
-      parts: parts.length,
-      pairs: parts[i]!,
-    }
-    await snapshots.replaceOne({ _id: part._id }, part, { upsert: true })
+  const save = (index: number, pairs: string, parts: number) => {
+    const part: PartDocument = { _id: partIdOf(scope, index), token, parts, pairs }
+    return snapshots.replaceOne({ _id: part._id }, part, { upsert: true })
   }
+  let head: string | undefined
+  let count = 0
+  for (const pairs of versionParts(versions)) {
+    if (head === undefined) head = pairs
+    else await save(count, pairs, 0)
+    count++
+  }
+  await save(0, head ?? '[]', count)
 }

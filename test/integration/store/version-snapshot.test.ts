@@ -100,6 +100,20 @@ describe('version index snapshot (store port)', () => {
     ])
   })
 
+  it('saves and loads an index of many parts whole', async () => {
+    if (!ferret) return // MongoDB keeps no snapshot (last test)
+    const resolved = resource()
+    const store = storeOf(resolved)
+    await store.write([{ type: 'insert', object: widget('a', '1') }])
+    const big = new Map(Array.from({ length: 60_000 }, (_, i) => [`uid-${i}`, String(i + 1)]))
+    await store.saveVersions(big)
+    const parts = await db
+      .collection<{ _id: string }>(VERSION_SNAPSHOT_COLLECTION)
+      .countDocuments({ _id: { $regex: `^snap/example.com/v1/${resolved.ref.plural}#[0-9]+$` } })
+    expect(parts).toBeGreaterThan(1)
+    expect(await storeOf(resolved).loadVersions()).toEqual(big)
+  })
+
   it('does not use a snapshot whose save was cut short or stamped over', async () => {
     const resolved = resource()
     const store = storeOf(resolved)
