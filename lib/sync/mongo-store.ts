@@ -16,7 +16,10 @@ import { ensureIndexes } from '../store/indexes.js'
 import { acquireLease, releaseLease } from '../store/lease.js'
 import { pruneTombstones } from '../store/tombstones.js'
 import type { InventoryDocument, WriteCounts, WriteOp } from '../store/types.js'
+import { serverProfileOf } from '../store/server-profile.js'
 import { loadVersionIndex } from '../store/version-index.js'
+import { loadVersionSnapshot, saveVersionSnapshot, stampWrites } from '../store/version-snapshot.js'
+import { retryWithBackoff } from '../retry.js'
 import type { ResourceStore } from './ports.js'
 
 export interface MongoStoreOptions {
@@ -52,6 +55,24 @@ export function mongoResourceStore(
   const guard = <T>(fn: () => Promise<T>): Promise<T> =>
     guarded('mongodb', fn, { config: options.config })
 
+  // Where reading the index from the collection is slow (see version-snapshot.ts),
+  // a snapshot stands in for it. Every write call stamps a fresh write token
+  // first, so a snapshot saved earlier is void; one saved later is taken under
+  // the token of this store's last write.
+  const usesSnapshot = async () => !(await serverProfileOf(db)).atomicConditionalWrites
+  let lastToken: string | undefined
+  // The stored snapshot already says what the collection holds (loaded valid, or saved, and no write since).
+  let snapshotCurrent = false
+  const stamp = async (signal?: AbortSignal): Promise<string> => {
+    snapshotCurrent = false
+    lastToken = await retryWithBackoff(
+      () => guard(() => stampWrites(db, stateId)),
+      `write token for ${resource}`,
+      { policy: options.config.retry, ...(signal ? { signal } : {}) },
+    )
+    return lastToken
+  }
+
   return {
     ensureIndexes: () =>
       guard(async () => {
@@ -60,7 +81,10 @@ export function mongoResourceStore(
       }),
     loadVersions: (namespaces?: readonly string[]) =>
       guard(async () => {
-        const index = await loadVersionIndex(
+        let index: Map<string, string> | undefined
+        if (!namespaces && (await usesSnapshot())) index = await loadVersionSnapshot(db, stateId)
+        snapshotCurrent = index !== undefined
+        index ??= await loadVersionIndex(
           collection,
           namespaces ? { cluster, namespaces } : { cluster },
         )
@@ -68,12 +92,19 @@ export function mongoResourceStore(
         await deadLetters.markForRetry(index)
         return index
       }),
+    saveVersions: (versions: ReadonlyMap<string, string>) =>
+      guard(async () => {
+        if (snapshotCurrent || !(await usesSnapshot())) return
+        await saveVersionSnapshot(db, stateId, lastToken ?? (await stamp()), versions)
+        snapshotCurrent = true
+      }),
     async write(
       ops: WriteOp[],
       signal?: AbortSignal,
       source: DeadLetterSource = 'reconcile',
     ): Promise<WriteCounts> {
       // Guarded per chunk attempt inside writeChunked.
+      if (ops.length > 0 && (await guard(usesSnapshot))) await stamp(signal)
       const result = await writeChunked(collection, ops, {
         resource,
         mapping,

@@ -27,6 +27,12 @@ export interface ResourceStore {
   ensureIndexes(): Promise<void>
   /** uid -> stored resourceVersion, for the whole resource or the given namespaces. */
   loadVersions(namespaces?: readonly string[]): Promise<Map<string, string>>
+  /**
+   * The whole index as it stands after a complete pass that wrote exactly what
+   * it planned: a store may keep it to load the next pass faster, valid until
+   * the next write.
+   */
+  saveVersions(versions: ReadonlyMap<string, string>): Promise<void>
   /** `source` names who wrote, on the dead letters of what the server refused (default reconcile). */
   write(ops: WriteOp[], signal?: AbortSignal, source?: DeadLetterSource): Promise<WriteCounts>
   /** After a complete list: drops the dead letters of uids it did not serve (objects gone). */

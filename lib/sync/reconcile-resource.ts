@@ -6,6 +6,15 @@ import type { WriteCounts, WriteOp } from '../store/types.js'
 import { addCounts, emptyCounts } from '../store/write-target.js'
 import { deletesAfterCompleteList, diffPage } from './page-diff.js'
 import type { ClusterSource, ResourceStore } from './ports.js'
+import { readAhead } from './read-ahead.js'
+
+/**
+ * List pages read while the version index is still loading: enough to overlap
+ * the two where the index is quick (a snapshot on FerretDB, a covered
+ * projection on MongoDB: a few pages' time), few enough that memory stays a
+ * few pages (DESIGN invariant 6).
+ */
+export const PAGES_AHEAD_OF_INDEX = 4
 
 export type ResourceStatus = 'complete' | 'partial' | 'failed' | 'skipped'
 
@@ -101,12 +110,15 @@ export async function reconcileResource(
 
   try {
     if (!options.dryRun) await store.ensureIndexes()
-    // Both reads at once: the state only feeds the report's lastCompleteSyncAt (metrics).
-    const [before, stored] = await Promise.all([
-      store.getState(),
-      store.loadVersions(options.namespaces),
-    ])
-    report.lastCompleteSyncAt = before?.lastFullSyncAt?.toISOString() ?? null
+    // The index loads while the first pages are listed; each diff waits for it.
+    const loading = store.loadVersions(options.namespaces)
+    loading.catch(() => undefined) // surfaced by the await in the loop or after it
+    // Read alongside, for the report's lastCompleteSyncAt only (metrics): never fails the pass.
+    const lastComplete = store.getState().then(
+      (state) => state?.lastFullSyncAt?.toISOString() ?? null,
+      () => undefined,
+    )
+    let stored: Map<string, string> | undefined
     let seen = new Set<string>()
     let listResourceVersion = ''
     let consistent = true
@@ -117,11 +129,13 @@ export async function reconcileResource(
       return options.remainingMs() < elapsed * 2
     }
 
-    for await (const page of source.listPages(resolved, {
+    const pages = source.listPages(resolved, {
       namespaces: options.namespaces,
       signal,
       allowInconsistentContinue,
-    })) {
+    })
+    for await (const page of readAhead(pages, loading, PAGES_AHEAD_OF_INDEX)) {
+      stored ??= await loading
       if (page.restarted) {
         // Pages already written stay written (each was a true state of its
         // objects); only the "seen" set, which decides deletes, starts over.
@@ -164,6 +178,9 @@ export async function reconcileResource(
     }
     if (pendingWrite) await pendingWrite
     pendingWrite = undefined
+    stored ??= await loading
+    const before = await lastComplete
+    if (before !== undefined) report.lastCompleteSyncAt = before
 
     if (!consistent) {
       report.error =
@@ -179,6 +196,12 @@ export async function reconcileResource(
       // A list of some namespaces says nothing of the others: it may not move
       // the resource's checkpoint, nor retire tombstones elsewhere.
       if (!options.dryRun && !options.namespaces) {
+        // Every planned write landed as planned (no guard stepped in): the
+        // index now is what the collection holds, worth keeping for next time.
+        if (written.skippedByGuard === 0) {
+          for (const op of deletes) if (op.type === 'delete') stored.delete(op.uid)
+          await store.saveVersions(stored)
+        }
         await store.pruneTombstones(listResourceVersion)
         // The checkpoint comes last: every write it covers is acknowledged (invariant 5).
         // A rejected operation counts as acknowledged once its dead letter is stored; the

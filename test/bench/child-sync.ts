@@ -91,6 +91,10 @@ async function main(): Promise<void> {
       }
     } finally {
       deadline.dispose()
+      const phase = sampler.phase()
+      process.stderr.write(
+        `bench: sync child ${command.type} ${command.id}: peak RSS ${phase.peakRssMb} MB, heap ${phase.peakHeapMb} MB\n`,
+      )
     }
   }
 

@@ -7,14 +7,23 @@ export interface MemoryPeak {
 
 const MB = 1024 * 1024
 
-export function startMemorySampler(intervalMs = 50): { stop(): MemoryPeak; peak(): MemoryPeak } {
+export function startMemorySampler(intervalMs = 50): {
+  stop(): MemoryPeak
+  peak(): MemoryPeak
+  /** The peak since the previous call (or the start): which phase holds the overall peak. */
+  phase(): MemoryPeak
+} {
   let rss = 0
   let heap = 0
   let samples = 0
+  let phaseRss = 0
+  let phaseHeap = 0
   const sample = () => {
     const usage = process.memoryUsage()
     rss = Math.max(rss, usage.rss)
     heap = Math.max(heap, usage.heapUsed)
+    phaseRss = Math.max(phaseRss, usage.rss)
+    phaseHeap = Math.max(phaseHeap, usage.heapUsed)
     samples++
   }
   sample()
@@ -27,6 +36,17 @@ export function startMemorySampler(intervalMs = 50): { stop(): MemoryPeak; peak(
   })
   return {
     peak,
+    phase: () => {
+      sample()
+      const result = {
+        peakRssMb: Math.round((phaseRss / MB) * 10) / 10,
+        peakHeapMb: Math.round((phaseHeap / MB) * 10) / 10,
+        samples,
+      }
+      phaseRss = 0
+      phaseHeap = 0
+      return result
+    },
     stop: () => {
       sample()
       clearInterval(timer)

@@ -1,5 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import { build } from 'esbuild'
 
 import type { ChildCommand, ChildReply, ChildSetup } from './child-protocol.js'
 import type { MemoryPeak } from './memory-sampler.js'
@@ -15,18 +20,41 @@ export interface SyncChild {
   exit(): Promise<MemoryPeak>
 }
 
-const childScript = fileURLToPath(new URL('./child-sync.ts', import.meta.url))
+const childSource = fileURLToPath(new URL('./child-sync.ts', import.meta.url))
+
+/**
+ * The child runs the way the deployed functions do: one esbuild bundle with
+ * the settings of serverless.yml (custom.esbuild), on plain node. Under tsx the
+ * TypeScript loader and its compiled sources would count in the memory we
+ * measure (about 100 MB of RSS here) and no Lambda carries them.
+ */
+async function bundleChild(): Promise<{ script: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kms-bench-child-'))
+  const script = join(dir, 'child-sync.cjs')
+  await build({
+    entryPoints: [childSource],
+    outfile: script,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  })
+  return { script, remove: () => rm(dir, { recursive: true, force: true }) }
+}
 
 export async function startSyncChild(
   setup: ChildSetup,
   options: { cpuProfileDir?: string } = {},
 ): Promise<SyncChild> {
-  const execArgv = ['--import', 'tsx']
+  const bundle = await bundleChild()
+  const execArgv: string[] = []
   if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`)
-  const child: ChildProcess = fork(childScript, [JSON.stringify(setup)], {
+  const child: ChildProcess = fork(bundle.script, [JSON.stringify(setup)], {
     execArgv,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   })
+  child.once('exit', () => void bundle.remove())
   let waiting: { resolve: (r: ChildReply) => void; reject: (e: Error) => void } | undefined
   const next = () =>
     new Promise<ChildReply>((resolve, reject) => {

@@ -43,7 +43,8 @@ export const bins = {
   kubeApiserver:
     process.env.KUBE_APISERVER_BIN ??
     bin('kube-apiserver', versions.kubeApiserver, 'kube-apiserver'),
-  ferretdb: process.env.FERRETDB_BIN ?? bin('ferretdb', versions.ferretdb, 'ferretdb'),
+  // build.sh patches FerretDB's `_id` look-ups to use its index (see there): a build of its own.
+  ferretdb: process.env.FERRETDB_BIN ?? bin('ferretdb', `${versions.ferretdb}-idindex`, 'ferretdb'),
   toxiproxy: bin('toxiproxy', versions.toxiproxy, 'toxiproxy-server'),
   moto: join(cacheDir, `moto-${versions.moto}`, 'bin', 'moto_server'),
 }

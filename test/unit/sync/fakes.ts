@@ -43,6 +43,11 @@ export class FakeStore implements ResourceStore {
   loadVersions() {
     return Promise.resolve(new Map(this.docs))
   }
+  savedVersions: Array<Map<string, string>> = []
+  saveVersions(versions: ReadonlyMap<string, string>) {
+    this.savedVersions.push(new Map(versions))
+    return Promise.resolve()
+  }
   write(ops: WriteOp[]): Promise<WriteCounts> {
     if (this.writes.length >= this.failWritesAfter) return Promise.reject(new Error('write failed'))
     this.writes.push(ops)

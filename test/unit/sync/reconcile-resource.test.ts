@@ -190,4 +190,80 @@ describe('reconcileResource', () => {
     expect(store.prunedDeadLetters).toEqual([])
     expect([...store.deadLetters.keys()]).toEqual(['gone'])
   })
+
+  it('lists the first pages while the version index is still loading', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([['a', '1']])
+    let pagesListed = 0
+    let pagesListedBeforeIndex = -1
+    const source = new FakeSource([
+      { items: [cm('a', '1')] },
+      { items: [cm('b', '2')] },
+      { items: [cm('c', '3')] },
+    ])
+    const listPages = source.listPages.bind(source)
+    source.listPages = async function* (resolved, options) {
+      for await (const page of listPages(resolved, options)) {
+        pagesListed++
+        yield page
+      }
+    }
+    store.loadVersions = async () => {
+      // The index takes as long as two pages of the list.
+      while (pagesListed < 2) await new Promise((resolve) => setTimeout(resolve, 1))
+      pagesListedBeforeIndex = pagesListed
+      return new Map(store.docs)
+    }
+    const report = await reconcileResource({
+      resolved: resolvedConfigMaps,
+      source,
+      store,
+      signal: new AbortController().signal,
+      remainingMs: () => 600_000,
+    })
+    expect(pagesListedBeforeIndex).toBeGreaterThanOrEqual(2)
+    expect(report).toMatchObject({ status: 'complete', inserted: 2, unchanged: 1 })
+  })
+
+  it('fails without writing when the version index cannot be loaded', async () => {
+    const store = new FakeStore()
+    store.loadVersions = () => Promise.reject(new Error('index unreadable'))
+    const report = await run([{ items: [cm('a', '1')] }, { items: [cm('b', '2')] }], store)
+    expect(report.status).toBe('failed')
+    expect(report.error).toContain('index unreadable')
+    expect(store.writes).toEqual([])
+    expect(store.checkpoints).toEqual([])
+  })
+
+  it('hands the store the whole index as it stands after a complete pass', async () => {
+    const store = new FakeStore()
+    store.docs = new Map([
+      ['a', '1'],
+      ['b', '2'],
+      ['gone', '3'],
+    ])
+    await run([{ items: [cm('a', '1'), cm('b', '5')] }, { items: [cm('c', '6')] }], store)
+    expect(store.savedVersions).toEqual([store.docs])
+    expect([...store.savedVersions[0]!]).toEqual([
+      ['a', '1'],
+      ['b', '5'],
+      ['c', '6'],
+    ])
+  })
+
+  it('does not hand over the index when a guard kept a write from landing as planned', async () => {
+    const store = new FakeStore()
+    store.tombstones.add('deleted-meanwhile')
+    const report = await run([{ items: [cm('a', '1'), cm('deleted-meanwhile', '2')] }], store)
+    expect(report.status).toBe('complete')
+    expect(store.savedVersions).toEqual([])
+  })
+
+  it('does not hand over the index after an incomplete, namespaced or dry pass', async () => {
+    const store = new FakeStore()
+    await run([{ items: [cm('a', '1')] }, new Error('reset')], store)
+    await run([{ items: [cm('a', '1')] }], store, { namespaces: ['ns'] })
+    await run([{ items: [cm('a', '1')] }], store, { dryRun: true })
+    expect(store.savedVersions).toEqual([])
+  })
 })
