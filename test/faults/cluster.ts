@@ -31,6 +31,32 @@ export async function seedNamespaces(
   return result.namespaces
 }
 
+/**
+ * Waits until the API server serves `resource` again: after a restart /readyz
+ * passes before a CRD's storage is ready, which answers 429 "storage is
+ * (re)initializing" for a moment. The scenario's own writes must not trip on that.
+ */
+export async function whenServed(
+  kc: KubeConfig,
+  resource: SeededResource,
+  namespace: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc)
+  const [group, version] = resource.split('/').length === 3 ? resource.split('/') : ['', 'v1']
+  const apiVersion = group ? `${group}/${version}` : version!
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await api.list(apiVersion, kinds[resource], namespace)
+      return
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
+
 let counter = 0
 
 /** Creates, updates and deletes objects of `resource` in `namespaces` (round robin). */

@@ -1,5 +1,5 @@
 import { restartApiServer } from '../../stack/control.js'
-import { churn } from '../cluster.js'
+import { churn, whenServed } from '../cluster.js'
 import { eventsOf, statusOf, type Scenario } from '../scenario.js'
 import { targets } from './common.js'
 
@@ -20,6 +20,7 @@ export const row05: Scenario = {
     await churn(ctx.kc, resource, namespaces, { creates: 4, updates: 4, deletes: 2 })
     ctx.faultStarts()
     await restartApiServer()
+    await whenServed(ctx.kc, resource, namespaces[0]!)
     await churn(ctx.kc, resource, namespaces, { creates: 4, updates: 4, deletes: 2 })
     const inv = await ctx.invoke('watch', { windowSeconds: 12 }, env)
     ctx.expect(eventsOf(inv, 'watch.expired').length > 0, 'no 410 on the watch')
