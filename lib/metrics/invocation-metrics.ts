@@ -1,7 +1,25 @@
+import type { ReconcileReport } from '../sync/reconcile-resource.js'
 import type { ReconcileOutput } from '../sync/reconcile-run.js'
+import type { WatchReport } from '../sync/watch-resource.js'
 import type { WatchOutput } from '../sync/watch-run.js'
 import type { InvocationMetrics } from './emf.js'
-import { reconcileMetricValues, watchMetricValues } from './metric-values.js'
+import { reconcileMetricValues, watchMetricValues, type MetricValue } from './metric-values.js'
+
+function perResource<R extends ReconcileReport | WatchReport>(
+  reports: readonly R[],
+  values: (report: R) => MetricValue[],
+): InvocationMetrics {
+  return {
+    resources: reports.map((report) => ({
+      resource: report.resource,
+      status: report.status,
+      ...(report.lastCompleteSyncAt === undefined
+        ? {}
+        : { lastCompleteSyncAt: report.lastCompleteSyncAt }),
+      values: values(report),
+    })),
+  }
+}
 
 /** The metrics of one reconcile invocation, per resource; a dry run wrote nothing and has none. */
 export function reconcileInvocationMetrics(
@@ -9,28 +27,10 @@ export function reconcileInvocationMetrics(
   now = new Date(),
 ): InvocationMetrics {
   if (output.dryRun) return { resources: [] }
-  return {
-    resources: output.resources.map((report) => ({
-      resource: report.resource,
-      status: report.status,
-      ...(report.lastCompleteSyncAt === undefined
-        ? {}
-        : { lastCompleteSyncAt: report.lastCompleteSyncAt }),
-      values: reconcileMetricValues(report, now),
-    })),
-  }
+  return perResource(output.resources, (report) => reconcileMetricValues(report, now))
 }
 
 /** The metrics of one watch invocation, per resource. */
 export function watchInvocationMetrics(output: WatchOutput, now = new Date()): InvocationMetrics {
-  return {
-    resources: output.resources.map((report) => ({
-      resource: report.resource,
-      status: report.status,
-      ...(report.lastCompleteSyncAt === undefined
-        ? {}
-        : { lastCompleteSyncAt: report.lastCompleteSyncAt }),
-      values: watchMetricValues(report, now),
-    })),
-  }
+  return perResource(output.resources, (report) => watchMetricValues(report, now))
 }

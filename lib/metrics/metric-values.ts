@@ -29,20 +29,27 @@ function completeSyncAge(report: { lastCompleteSyncAt?: string | null }, now: Da
   return age === undefined ? [] : [{ name: 'CompleteSyncAgeSeconds', unit: 'Seconds', value: age }]
 }
 
+/** What reconcile and watch both write (their reports share these fields). */
+function writeValues(report: ReconcileReport | WatchReport): MetricValue[] {
+  return [
+    count('ObjectsInserted', report.inserted),
+    count('ObjectsUpdated', report.updated),
+    count('ObjectsDeleted', report.deleted),
+    count('ChunkRetries', report.chunkRetries),
+    count('ChunkFailures', report.chunkFailures),
+    count('PacingSlowdowns', report.pacingSlowdowns),
+    count('DeadLetters', report.deadLettered),
+  ]
+}
+
 /** Dimensions cluster and resource. A skipped resource did nothing: it has no metrics. */
 export function reconcileMetricValues(report: ReconcileReport, now: Date): MetricValue[] {
   if (report.status === 'skipped') return []
   return [
     count('ObjectsListed', report.listed),
-    count('ObjectsInserted', report.inserted),
-    count('ObjectsUpdated', report.updated),
-    count('ObjectsDeleted', report.deleted),
     count('ObjectsUnchanged', report.unchanged),
     count('PagesListed', report.pages),
-    count('ChunkRetries', report.chunkRetries),
-    count('ChunkFailures', report.chunkFailures),
-    count('PacingSlowdowns', report.pacingSlowdowns),
-    count('DeadLetters', report.deadLettered),
+    ...writeValues(report),
     count('SyncFailures', report.status === 'complete' ? 0 : 1),
     ms('SyncDurationMs', report.durationMs),
     ...completeSyncAge(report, now),
@@ -55,13 +62,7 @@ export function watchMetricValues(report: WatchReport, now: Date): MetricValue[]
     count('WatchEvents', report.events),
     count('WatchReconnects', report.reconnects),
     count('Relists', report.relists),
-    count('ObjectsInserted', report.inserted),
-    count('ObjectsUpdated', report.updated),
-    count('ObjectsDeleted', report.deleted),
-    count('ChunkRetries', report.chunkRetries),
-    count('ChunkFailures', report.chunkFailures),
-    count('PacingSlowdowns', report.pacingSlowdowns),
-    count('DeadLetters', report.deadLettered),
+    ...writeValues(report),
     count('WatchFailures', report.status === 'complete' ? 0 : 1),
     ...(report.events > 0 ? [ms('EventLagMs', report.eventLagMaxMs)] : []),
     ms('WatchDurationMs', report.durationMs),

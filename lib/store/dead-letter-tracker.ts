@@ -172,15 +172,7 @@ export class DeadLetterTracker {
       for (const e of entries)
         logger.error(`dead letter of ${this.#resource} ${e.uid} could not be stored`, {
           event: 'deadletter.unrecorded',
-          resource: this.#resource,
-          uid: e.uid,
-          namespace: e.namespace,
-          name: e.name,
-          resourceVersion: e.resourceVersion,
-          operation: e.operation,
-          kind: e.kind,
-          reason: e.reason,
-          code: e.code,
+          ...logFieldsOf(e),
           source,
           ...errorFields(recordError),
         })
@@ -238,18 +230,25 @@ export class DeadLetterTracker {
       known.set(e.uid, { namespace: e.namespace ?? known.get(e.uid)?.namespace ?? null, attempts })
       logger.warn(`${this.#resource} ${e.uid} dead-lettered: ${e.reason}`, {
         event: 'deadletter.recorded',
-        resource: this.#resource,
-        uid: e.uid,
-        namespace: e.namespace,
-        name: e.name,
-        resourceVersion: e.resourceVersion,
-        operation: e.operation,
-        kind: e.kind,
-        reason: e.reason,
-        code: e.code,
+        ...logFieldsOf(e),
         attempts,
         source: e.source,
       })
     }
+  }
+}
+
+/** What a log line says of a dead letter (recorded, or not storable). */
+function logFieldsOf(e: DeadLetterFields) {
+  return {
+    resource: e.resource,
+    uid: e.uid,
+    namespace: e.namespace,
+    name: e.name,
+    resourceVersion: e.resourceVersion,
+    operation: e.operation,
+    kind: e.kind,
+    reason: e.reason,
+    code: e.code,
   }
 }

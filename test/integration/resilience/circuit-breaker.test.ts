@@ -6,7 +6,7 @@ import { isList, startFaultProxy } from '../../stack/fault-proxy.js'
 import { configMap } from '../../stack/seed-objects.js'
 import { createTestNamespace, kubeConfigFrom, uniqueName } from '../../stack/test-helpers.js'
 import { ToxiproxyClient } from '../../stack/toxiproxy.js'
-import { captureOutput } from '../store/helpers.js'
+import { withCapturedLogs } from '../store/helpers.js'
 import { harness, type Harness } from '../sync/harness.js'
 
 const toxiproxy = new ToxiproxyClient()
@@ -62,13 +62,9 @@ describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
     expect(first.ok).toBe(true)
 
     await toxiproxy.setEnabled('mongo', false)
-    const output = captureOutput()
-    let down
-    try {
-      down = await h.reconcile({ namespaces: [namespace] })
-    } finally {
-      output.restore()
-    }
+    const { result: down, events: downEvents } = await withCapturedLogs(() =>
+      h.reconcile({ namespaces: [namespace] }),
+    )
     expect(down.ok).toBe(false)
     expect(down.resources.map((r) => r.status)).toEqual(resources.map(() => 'failed'))
     // One short failure per resource, not a retry storm per chunk: the calls
@@ -80,7 +76,7 @@ describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
       /MongoDB circuit breaker is open after 2 consecutive failures/.test(r.error ?? ''),
     )
     expect(refused.length).toBeGreaterThanOrEqual(resources.length - RESOURCE_CONCURRENCY)
-    const opened = output.events().filter((e) => e.event === 'breaker.opened')
+    const opened = downEvents.filter((e) => e.event === 'breaker.opened')
     expect(opened).toHaveLength(1)
     expect(opened[0]).toMatchObject({ dependency: 'mongodb', failureThreshold: THRESHOLD })
 
@@ -91,19 +87,15 @@ describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
 
     await toxiproxy.setEnabled('mongo', true)
     await sleep(HALF_OPEN_AFTER_MS + 200)
-    const back = captureOutput()
-    let recovered
-    try {
-      recovered = await h.reconcile({ namespaces: [namespace] })
-    } finally {
-      back.restore()
-    }
+    const { result: recovered, events: backEvents } = await withCapturedLogs(() =>
+      h.reconcile({ namespaces: [namespace] }),
+    )
     expect(recovered.ok).toBe(true)
     expect(recovered.resources.find((r) => r.resource === 'v1/configmaps')).toMatchObject({
       status: 'complete',
       unchanged: 5,
     })
-    expect(back.events().map((e) => e.event)).toEqual(
+    expect(backEvents.map((e) => e.event)).toEqual(
       expect.arrayContaining(['breaker.half-open', 'breaker.closed']),
     )
     expect(mongoBreaker()?.state).toBe('closed')

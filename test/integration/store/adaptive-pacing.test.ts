@@ -6,7 +6,7 @@ import { configMap } from '../../stack/seed-objects.js'
 import { createTestNamespace, kubeConfigFrom } from '../../stack/test-helpers.js'
 import { ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { harness, type Harness } from '../sync/harness.js'
-import { captureOutput } from './helpers.js'
+import { withCapturedLogs } from './helpers.js'
 
 const toxiproxy = new ToxiproxyClient()
 const TOXIC = 'pacing-latency'
@@ -22,13 +22,10 @@ async function createConfigMaps(kc: KubeConfig, namespace: string, from: number,
 }
 
 async function reconcileCapturing(h: Harness, namespace: string) {
-  const output = captureOutput()
-  try {
-    const out = await h.reconcile({ namespaces: [namespace] })
-    return { out, events: output.events() }
-  } finally {
-    output.restore()
-  }
+  const { result: out, events } = await withCapturedLogs(() =>
+    h.reconcile({ namespaces: [namespace] }),
+  )
+  return { out, events }
 }
 
 describe('adaptive pacing of bulk writes against a slow MongoDB', () => {

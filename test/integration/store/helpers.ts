@@ -125,3 +125,16 @@ export async function isFerretDb(db: Db): Promise<boolean> {
   const info = await db.command({ buildInfo: 1 })
   return typeof info.ferretdbVersion === 'string'
 }
+
+/** Runs `fn` with stdout/stderr captured: its result and the JSON log events it printed. */
+export async function withCapturedLogs<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; events: Array<Record<string, unknown>> }> {
+  const output = captureOutput()
+  try {
+    const result = await fn()
+    return { result, events: output.events() }
+  } finally {
+    output.restore()
+  }
+}
