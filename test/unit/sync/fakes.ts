@@ -2,6 +2,7 @@ import type { KubeObject, ListPage, ResolvedResource, WatchEvent } from '../../.
 import { parseResourceRef } from '../../../lib/resource-ref.js'
 import { isNewer } from '../../../lib/store/resource-version.js'
 import type { WriteCounts, WriteOp } from '../../../lib/store/types.js'
+import { emptyCounts } from '../../../lib/store/write-target.js'
 import type {
   ClusterSource,
   ListOptions,
@@ -51,16 +52,7 @@ export class FakeStore implements ResourceStore {
   write(ops: WriteOp[]): Promise<WriteCounts> {
     if (this.writes.length >= this.failWritesAfter) return Promise.reject(new Error('write failed'))
     this.writes.push(ops)
-    const c: WriteCounts = {
-      inserted: 0,
-      updated: 0,
-      deleted: 0,
-      skippedByGuard: 0,
-      retriedChunks: 0,
-      failedChunks: 0,
-      pacingSlowdowns: 0,
-      deadLettered: 0,
-    }
+    const c: WriteCounts = emptyCounts()
     for (const op of ops) {
       if (op.type === 'delete') {
         this.tombstones.add(op.uid)
