@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder'
+
 import { DeadlineError } from '../errors.js'
 import { KubeApiError, KubeTimeoutError, type KubeStatus } from './errors.js'
 
@@ -30,18 +32,27 @@ export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>
 /** Error bodies are small Status objects; cap what we keep of anything else. */
 const MAX_ERROR_BODY_CHARS = 64 * 1024
 
+/**
+ * The body as text, decoded chunk by chunk as it arrives. A list page is a
+ * megabyte or more: joining the chunks into one native buffer first and then
+ * copying that into a string made two page-sized copies, one outside V8's
+ * heap. A character split between two chunks is kept whole.
+ */
 export async function readText(
   body: AsyncIterable<Buffer | string>,
   maxChars = Infinity,
 ): Promise<string> {
-  const chunks: Buffer[] = []
+  const decoder = new StringDecoder('utf8')
+  const parts: string[] = []
   let size = 0
   for await (const chunk of body) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    if (size < maxChars) chunks.push(buf)
-    size += buf.length
+    if (size >= maxChars) continue
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
+    parts.push(text)
+    size += text.length
   }
-  return Buffer.concat(chunks).toString('utf8')
+  parts.push(decoder.end())
+  return parts.join('')
 }
 
 /** Turns a non-2xx answer into a KubeApiError keeping status, Status body and headers. */

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util'
 
+import { deployedReconcileMemoryMb } from './deployed-process.js'
+
 export interface BenchArgs {
   readonly objects: number
   readonly json: boolean
@@ -9,10 +11,20 @@ export interface BenchArgs {
   readonly watchPerSecond: number
   readonly cpuProfileDir?: string
   readonly naiveCapMs: number
+  /** The sync child runs with Lambda's heap flags for this memory (MB); 0: plain node. */
+  readonly lambdaMemoryMb: number
 }
 
 export const usage =
-  'usage: npm run bench -- [--objects N] [--json] [--scale [--sizes 5000,20000,100000]] [--watch-events 1000] [--watch-rate 100] [--cpu-prof DIR] [--naive-cap-seconds 120]'
+  'usage: npm run bench -- [--objects N] [--json] [--scale [--sizes 5000,20000,100000]] [--watch-events 1000] [--watch-rate 100] [--cpu-prof DIR] [--naive-cap-seconds 120] [--lambda-memory MB|0]'
+
+function megabytes(value: string | undefined): number {
+  if (value === undefined) return deployedReconcileMemoryMb()
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || (n > 0 && n < 128))
+    throw new Error(`--lambda-memory: not a Lambda memory size in MB (128 or more, or 0): ${value}`)
+  return n
+}
 
 function count(name: string, value: string): number {
   const n = Number(value)
@@ -32,6 +44,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       'watch-rate': { type: 'string', default: '100' },
       'cpu-prof': { type: 'string' },
       'naive-cap-seconds': { type: 'string', default: '120' },
+      'lambda-memory': { type: 'string' },
     },
   })
   return {
@@ -42,6 +55,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     watchEvents: count('watch-events', values['watch-events']),
     watchPerSecond: count('watch-rate', values['watch-rate']),
     naiveCapMs: count('naive-cap-seconds', values['naive-cap-seconds']) * 1000,
+    lambdaMemoryMb: megabytes(values['lambda-memory']),
     ...(values['cpu-prof'] ? { cpuProfileDir: values['cpu-prof'] } : {}),
   }
 }

@@ -14,6 +14,7 @@ import {
   describeSettings,
   tunedSettings,
 } from './configs.js'
+import { lambdaNodeFlags } from './deployed-process.js'
 import { kubeHttp } from './kube-http.js'
 import type { BenchOutcome } from './result.js'
 import { ensureBenchObjects, listBenchObjects } from './seeding.js'
@@ -28,6 +29,8 @@ export interface BenchOptions {
   readonly cpuProfileDir?: string
   /** The naive first run stops here (it is quadratic on FerretDB); its time is then a lower bound. */
   readonly naiveCapMs: number
+  /** Lambda's heap flags for this memory (MB) in the sync children; 0: plain node. */
+  readonly lambdaMemoryMb: number
   readonly log: (line: string) => void
 }
 
@@ -98,9 +101,10 @@ export async function benchOnce(env: StackEnv, options: BenchOptions): Promise<B
     )
     await mongo.db(DB.naive).dropDatabase()
 
+    const nodeFlags = options.lambdaMemoryMb > 0 ? lambdaNodeFlags(options.lambdaMemoryMb) : []
     const tuned = await startSyncChild(
       { mongoUri, kubeconfig, dbName: DB.tuned, settings: { ...tunedSettings } },
-      options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {},
+      { nodeFlags, ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) },
     )
     const initial = await tuned.reconcile()
     log(
@@ -138,15 +142,13 @@ export async function benchOnce(env: StackEnv, options: BenchOptions): Promise<B
     )
     const memory = await tuned.exit()
     log(
-      `memory (tuned sync process): peak RSS ${memory.peakRssMb} MB, heap ${memory.peakHeapMb} MB`,
+      `memory (tuned sync process): peak RSS ${memory.peakRssMb} MB, heap ${memory.peakHeapMb} MB, live after full GC ${memory.peakLiveHeapMb} MB`,
     )
 
-    const defaults = await startSyncChild({
-      mongoUri,
-      kubeconfig,
-      dbName: DB.defaults,
-      settings: { ...defaultSettings },
-    })
+    const defaults = await startSyncChild(
+      { mongoUri, kubeconfig, dbName: DB.defaults, settings: { ...defaultSettings } },
+      { nodeFlags },
+    )
     const dInitial = await defaults.reconcile()
     log(`defaults initial: ${dInitial.ms} ms`)
     const dResync = await defaults.reconcile()
@@ -186,6 +188,9 @@ export async function benchOnce(env: StackEnv, options: BenchOptions): Promise<B
         tuned: describeSettings(tunedSettings),
         defaults: describeSettings(defaultSettings),
         server,
+        nodeFlags: nodeFlags.join(' '),
+        lambdaMemoryMb: options.lambdaMemoryMb,
+        liveHeapMb: memory.peakLiveHeapMb,
         objectBytes,
         listPages: list.pages,
         naiveCapped: naive.capped,

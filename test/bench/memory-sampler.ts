@@ -1,11 +1,23 @@
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
+
 /** Peak RSS and heap of this process, sampled every `intervalMs` (not estimated). */
 export interface MemoryPeak {
   readonly peakRssMb: number
   readonly peakHeapMb: number
+  /**
+   * The largest heap in use just after a full collection: what the sync
+   * keeps alive (an upper bound, as it is read when V8 reports the collection).
+   */
+  readonly peakLiveHeapMb: number
   readonly samples: number
 }
 
 const MB = 1024 * 1024
+const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10
+
+const isFullCollection = (entry: PerformanceEntry) =>
+  ((entry as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ===
+  constants.NODE_PERFORMANCE_GC_MAJOR
 
 export function startMemorySampler(intervalMs = 50): {
   stop(): MemoryPeak
@@ -18,6 +30,15 @@ export function startMemorySampler(intervalMs = 50): {
   let samples = 0
   let phaseRss = 0
   let phaseHeap = 0
+  let live = 0
+  let phaseLive = 0
+  const collections = new PerformanceObserver((list) => {
+    if (!list.getEntries().some(isFullCollection)) return
+    const used = process.memoryUsage().heapUsed
+    live = Math.max(live, used)
+    phaseLive = Math.max(phaseLive, used)
+  })
+  collections.observe({ entryTypes: ['gc'] })
   const sample = () => {
     const usage = process.memoryUsage()
     rss = Math.max(rss, usage.rss)
@@ -30,8 +51,9 @@ export function startMemorySampler(intervalMs = 50): {
   const timer = setInterval(sample, intervalMs)
   timer.unref()
   const peak = () => ({
-    peakRssMb: Math.round((rss / MB) * 10) / 10,
-    peakHeapMb: Math.round((heap / MB) * 10) / 10,
+    peakRssMb: mb(rss),
+    peakHeapMb: mb(heap),
+    peakLiveHeapMb: mb(live),
     samples,
   })
   return {
@@ -39,17 +61,20 @@ export function startMemorySampler(intervalMs = 50): {
     phase: () => {
       sample()
       const result = {
-        peakRssMb: Math.round((phaseRss / MB) * 10) / 10,
-        peakHeapMb: Math.round((phaseHeap / MB) * 10) / 10,
+        peakRssMb: mb(phaseRss),
+        peakHeapMb: mb(phaseHeap),
+        peakLiveHeapMb: mb(phaseLive),
         samples,
       }
       phaseRss = 0
       phaseHeap = 0
+      phaseLive = 0
       return result
     },
     stop: () => {
       sample()
       clearInterval(timer)
+      collections.disconnect()
       return peak()
     },
   }

@@ -27,6 +27,12 @@ export interface BenchExtras {
   readonly tuned: string
   readonly defaults: string
   readonly server: string
+  /** The sync children's node flags: Lambda's heap limits for the memory benched ('' = plain node). */
+  readonly nodeFlags: string
+  /** The Lambda memory (MB) those limits are for; 0 = plain node. */
+  readonly lambdaMemoryMb: number
+  /** The largest heap in use just after a full collection in the tuned sync process. */
+  readonly liveHeapMb: number
   /** Bytes of the listed objects as served (JSON), summed. */
   readonly objectBytes: number
   readonly listPages: number

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
       watchEvents: args.watchEvents,
       watchPerSecond: args.watchPerSecond,
       naiveCapMs: args.naiveCapMs,
+      lambdaMemoryMb: args.lambdaMemoryMb,
       log,
       ...(args.cpuProfileDir ? { cpuProfileDir: args.cpuProfileDir } : {}),
     })

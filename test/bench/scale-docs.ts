@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { repoRoot, stackDir } from '../stack/paths.js'
 import type { BenchOutcome } from './result.js'
 import { perThousand } from './stats.js'
+import { processOf } from './table.js'
 import { twoPanelChart } from './svg-chart.js'
 
 /*
@@ -16,18 +17,19 @@ const END = '<!-- bench-scale:end -->'
 
 export function scaleTable(outcomes: readonly BenchOutcome[]): string {
   const head =
-    '| objects | MB served | list | insertMany | naive sync | naive resync | sync initial | resync (writes) | churn 1% (changed/writes) | defaults initial / resync | watch p50 / p99 | peak RSS / heap | initial per 1k | resync per 1k |'
+    '| objects | MB served | list | insertMany | naive sync | naive resync | sync initial | resync (writes) | churn 1% (changed/writes) | defaults initial / resync | watch p50 / p99 | peak RSS / heap / live heap | initial per 1k | resync per 1k |'
   const sep = `|${' --- |'.repeat(14)}`
   const rows = outcomes.map(({ result: r, extras: x }) => {
     const n = r.objects
     const naive = `${x.naiveCapped ? '≥ ' : ''}${r.baseline.naiveSyncMs} ms`
-    return `| ${n} | ${(x.objectBytes / 1024 / 1024).toFixed(1)} | ${r.baseline.listMs} ms | ${r.baseline.writeMs} ms | ${naive} | ${x.naiveResyncCapped ? '≥ ' : ''}${r.baseline.naiveResyncMs} ms (${r.baseline.naiveResyncWrites}) | ${r.sync.initialMs} ms | ${r.sync.resyncMs} ms (${r.sync.resyncWrites}) | ${r.sync.churnMs} ms (${r.sync.churnChanged}/${r.sync.churnWrites}) | ${r.syncDefaults.initialMs} / ${r.syncDefaults.resyncMs} ms | ${r.watch.lagP50Ms} / ${r.watch.lagP99Ms} ms | ${r.memory.peakRssMb} / ${r.memory.peakHeapMb} MB | ${perThousand(r.sync.initialMs, n)} ms | ${perThousand(r.sync.resyncMs, n)} ms |`
+    return `| ${n} | ${(x.objectBytes / 1024 / 1024).toFixed(1)} | ${r.baseline.listMs} ms | ${r.baseline.writeMs} ms | ${naive} | ${x.naiveResyncCapped ? '≥ ' : ''}${r.baseline.naiveResyncMs} ms (${r.baseline.naiveResyncWrites}) | ${r.sync.initialMs} ms | ${r.sync.resyncMs} ms (${r.sync.resyncWrites}) | ${r.sync.churnMs} ms (${r.sync.churnChanged}/${r.sync.churnWrites}) | ${r.syncDefaults.initialMs} / ${r.syncDefaults.resyncMs} ms | ${r.watch.lagP50Ms} / ${r.watch.lagP99Ms} ms | ${r.memory.peakRssMb} / ${r.memory.peakHeapMb} / ${x.liveHeapMb} MB | ${perThousand(r.sync.initialMs, n)} ms | ${perThousand(r.sync.resyncMs, n)} ms |`
   })
   const x = outcomes[0]?.extras
   const notes = x
     ? [
         '',
         `Server: ${x.server}. Tuned: ${x.tuned}. Defaults: ${x.defaults}.`,
+        `Sync process: ${processOf(x)}. Live heap: the largest heap in use just after a full collection.`,
         `Generated ${new Date().toISOString().slice(0, 16)}Z.`,
       ]
     : []
@@ -74,6 +76,11 @@ export function scaleChart(outcomes: readonly BenchOutcome[]): string {
           label: 'peak heap',
           color: '#8c564b',
           points: outcomes.map((o) => ({ x: o.result.objects, y: o.result.memory.peakHeapMb })),
+        },
+        {
+          label: 'live heap (after full GC)',
+          color: '#17becf',
+          points: outcomes.map((o) => ({ x: o.result.objects, y: o.extras.liveHeapMb })),
         },
         {
           label: 'objects as served',

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 import type { ChildCommand, ChildReply, ChildSetup } from './child-protocol.js'
+import { deployedBundleSettings, deployedNodeOptions } from './deployed-process.js'
 import type { MemoryPeak } from './memory-sampler.js'
 
 type Reconciled = Extract<ChildReply, { type: 'reconciled' }>
@@ -24,9 +25,10 @@ const childSource = fileURLToPath(new URL('./child-sync.ts', import.meta.url))
 
 /**
  * The child runs the way the deployed functions do: one esbuild bundle with
- * the settings of serverless.yml (custom.esbuild), on plain node. Under tsx the
- * TypeScript loader and its compiled sources would count in the memory we
- * measure (about 100 MB of RSS here) and no Lambda carries them.
+ * the settings of serverless.yml (custom.esbuild, its source map included),
+ * on plain node with serverless.yml's NODE_OPTIONS. Under tsx the TypeScript
+ * loader and its compiled sources would count in the memory we measure (about
+ * 100 MB of RSS here) and no Lambda carries them.
  */
 async function bundleChild(): Promise<{ script: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'kms-bench-child-'))
@@ -38,6 +40,7 @@ async function bundleChild(): Promise<{ script: string; remove: () => Promise<vo
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    ...deployedBundleSettings(),
     logLevel: 'error',
   })
   return { script, remove: () => rm(dir, { recursive: true, force: true }) }
@@ -45,10 +48,14 @@ async function bundleChild(): Promise<{ script: string; remove: () => Promise<vo
 
 export async function startSyncChild(
   setup: ChildSetup,
-  options: { cpuProfileDir?: string } = {},
+  options: {
+    cpuProfileDir?: string
+    /** Lambda's heap limits (deployed-process.ts); serverless.yml's NODE_OPTIONS are always added. */
+    nodeFlags?: readonly string[]
+  } = {},
 ): Promise<SyncChild> {
   const bundle = await bundleChild()
-  const execArgv: string[] = []
+  const execArgv: string[] = [...(options.nodeFlags ?? []), ...deployedNodeOptions()]
   if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`)
   const child: ChildProcess = fork(bundle.script, [JSON.stringify(setup)], {
     execArgv,

@@ -1,6 +1,13 @@
 import type { BenchOutcome } from './result.js'
 import { perThousand } from './stats.js'
 
+/** How the sync children ran: as a Lambda of some memory, or plain node. */
+export function processOf(x: BenchOutcome['extras']): string {
+  return x.lambdaMemoryMb > 0
+    ? `node ${x.nodeFlags} (the Lambda runtime's heap limits for ${x.lambdaMemoryMb} MB)`
+    : 'plain node (no heap flags: V8 sizes its heap from the machine)'
+}
+
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : '-')
 
 /** The readable report of one run: figures, ratios to the baselines, and the issue's targets. */
@@ -48,7 +55,7 @@ export function formatTable({ result: r, extras: x }: BenchOutcome): string {
     [
       'memory of our sync (peak)',
       `RSS ${r.memory.peakRssMb} MB`,
-      `heap ${r.memory.peakHeapMb} MB; defaults RSS ${x.defaultsMemory.peakRssMb} MB`,
+      `heap ${r.memory.peakHeapMb} MB, live after full GC ${x.liveHeapMb} MB; defaults RSS ${x.defaultsMemory.peakRssMb} MB (target RSS <= 256 at 100k)`,
     ],
     [
       'time per 1,000 objects (initial)',
@@ -64,6 +71,7 @@ export function formatTable({ result: r, extras: x }: BenchOutcome): string {
     `kube-mongo-sync bench: ${n} ConfigMaps (${objectMb} MB as served), ${x.server}`,
     `tuned: ${x.tuned}`,
     `defaults: ${x.defaults}`,
+    `sync process: ${processOf(x)}`,
     '',
     ...lines,
   ].join('\n')

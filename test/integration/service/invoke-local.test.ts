@@ -110,6 +110,15 @@ describe('the deployable service', () => {
       }),
     )
 
+    // Sized for a large cluster's pass (docs/benchmarks.md); no NODE_OPTIONS loads the source map.
+    expect(t.Resources.ReconcileLambdaFunction?.Properties).toMatchObject({
+      MemorySize: 512,
+      Timeout: 900,
+    })
+    expect(
+      t.Resources.ReconcileLambdaFunction?.Properties?.Environment?.Variables?.NODE_OPTIONS,
+    ).toBeUndefined()
+
     // The health function: its own role (no EKS, no queue), behind GET /health.
     expect(t.Resources.HealthLambdaFunction?.Properties).toMatchObject({
       Handler: 'functions/health.handler',
@@ -184,7 +193,9 @@ describe('the deployable service', () => {
         secretArns:
           'arn:aws:secretsmanager:us-east-1:123456789012:secret:mongo-a,arn:aws:secretsmanager:us-east-1:123456789012:secret:kube-b',
         healthSecretArns: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:mongo-a',
+        reconcileMemory: '1024',
       })
+      expect(Number(t.Resources.ReconcileLambdaFunction?.Properties?.MemorySize)).toBe(1024)
       // The health role reads the MongoDB secret alone, the sync role both.
       const healthRole = JSON.stringify(t.Resources.HealthFunctionRole)
       expect(healthRole).toContain('secret:mongo-a')
