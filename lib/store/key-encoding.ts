@@ -46,17 +46,36 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** The key of the object that stands for an array nested directly in an array. */
 export const NESTED_ARRAY_KEY = '%5B%5D'
 
-// fromEntries defines properties (a `__proto__` key stays a key, not a
-// prototype) and keeps insertion order, so JSON serialisation is unchanged.
+// Copy on write: an array or object whose keys and values all come out
+// unchanged is returned as it is, so the common object (few keys with a dot)
+// costs a walk, not a deep copy. Where something changes, fromEntries defines
+// properties (a `__proto__` key stays a key, not a prototype) and keeps
+// insertion order, so JSON serialisation is unchanged. The input is never
+// modified.
 function encodeValue(value: unknown, insideArray: boolean): unknown {
   if (Array.isArray(value)) {
-    const items = value.map((item) => encodeValue(item, true))
-    return insideArray ? { [NESTED_ARRAY_KEY]: items } : items
+    let items: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      const encoded = encodeValue(item, true)
+      if (encoded !== item) (items ??= [...(value as unknown[])])[i] = encoded
+    }
+    const result = items ?? value
+    return insideArray ? { [NESTED_ARRAY_KEY]: result } : result
   }
   if (!isPlainObject(value)) return value
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [encodeKey(k), encodeValue(v, false)]),
-  )
+  const keys = Object.keys(value)
+  let entries: [string, unknown][] | undefined
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    const item = value[key]
+    const encodedKey = encodeKey(key)
+    const encoded = encodeValue(item, false)
+    if (!entries && (encodedKey !== key || encoded !== item))
+      entries = keys.slice(0, i).map((k) => [k, value[k]])
+    entries?.push([encodedKey, encoded])
+  }
+  return entries ? Object.fromEntries(entries) : value
 }
 
 function isNestedArrayWrapper(value: Record<string, unknown>): boolean {

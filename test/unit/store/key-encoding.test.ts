@@ -142,6 +142,29 @@ describe('key encoding', () => {
     expect(decodeKeys(encoded)).toStrictEqual(value)
   })
 
+  it('shares every part that needs no encoding instead of copying it', () => {
+    const spec = { containers: [{ name: 'app', ports: [{ containerPort: 80 }] }] }
+    const labels = { 'app.kubernetes.io/name': 'x' }
+    const input = { metadata: { name: 'a', labels }, spec }
+    const encoded = encodeKeys(input) as unknown as {
+      metadata: { labels: unknown }
+      spec: unknown
+    }
+    expect(encoded.spec).toBe(spec)
+    expect(encoded.metadata.labels).not.toBe(labels)
+    expect(encodeKeys(spec)).toBe(spec)
+  })
+
+  it('does not change the input, whatever it holds', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        const before = structuredClone(value)
+        encodeKeys(value)
+        expect(isDeepStrictEqual(value, before)).toBe(true)
+      }),
+    )
+  })
+
   it('does not change the input', () => {
     const input = { metadata: { labels: { 'app.kubernetes.io/name': 'x' } } }
     encodeKeys(input)
