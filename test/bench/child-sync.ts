@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       deadline.dispose()
       const phase = sampler.phase()
       process.stderr.write(
-        `bench: sync child ${command.type} ${command.id}: peak RSS ${phase.peakRssMb} MB, heap ${phase.peakHeapMb} MB, live after full GC ${phase.peakLiveHeapMb} MB\n`,
+        `bench: sync child ${command.type} ${command.id}: peak RSS ${phase.peakRssMb} MB, heap ${phase.peakHeapMb} MB, live after full GC ${phase.peakLiveHeapMb > 0 ? `${phase.peakLiveHeapMb} MB` : 'n/a (no full GC in this phase)'}\n`,
       )
     }
   }

@@ -25,8 +25,8 @@ const childSource = fileURLToPath(new URL('./child-sync.ts', import.meta.url))
 
 /**
  * The child runs the way the deployed functions do: one esbuild bundle with
- * the settings of serverless.yml (custom.esbuild, its source map included),
- * on plain node with serverless.yml's NODE_OPTIONS. Under tsx the TypeScript
+ * the settings of serverless.yml (custom.esbuild), on plain node with
+ * serverless.yml's NODE_OPTIONS (none at present). Under tsx the TypeScript
  * loader and its compiled sources would count in the memory we measure (about
  * 100 MB of RSS here) and no Lambda carries them.
  */
