@@ -77,3 +77,10 @@ export class ToxiproxyClient {
     return this.call('DELETE', `/proxies/${proxy}/toxics/${toxicName}`)
   }
 }
+
+/** The stack's MongoDB reached through toxiproxy, for tests that inject network faults. */
+export function mongoUriThroughToxiproxy(): string {
+  const uri = process.env.MONGODB_URI_TOXIPROXY
+  if (!uri) throw new Error('MONGODB_URI_TOXIPROXY missing from .stack/env')
+  return uri
+}

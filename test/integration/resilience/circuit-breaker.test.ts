@@ -5,7 +5,7 @@ import { RESOURCE_CONCURRENCY } from '../../../lib/sync/reconcile-run.js'
 import { isList, startFaultProxy } from '../../stack/fault-proxy.js'
 import { configMap } from '../../stack/seed-objects.js'
 import { createTestNamespace, kubeConfigFrom, uniqueName } from '../../stack/test-helpers.js'
-import { ToxiproxyClient } from '../../stack/toxiproxy.js'
+import { mongoUriThroughToxiproxy, ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { withCapturedLogs } from '../store/helpers.js'
 import { harness, type Harness } from '../sync/harness.js'
 
@@ -31,8 +31,7 @@ describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
   let h: Harness
 
   beforeAll(async () => {
-    const uri = process.env.MONGODB_URI_TOXIPROXY
-    if (!uri) throw new Error('MONGODB_URI_TOXIPROXY missing from .stack/env')
+    const uri = mongoUriThroughToxiproxy()
     namespace = await createTestNamespace(kc, 'brk')
     const core = kc.makeApiClient(CoreV1Api)
     for (let i = 0; i < 5; i++)

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pacingFor } from '../../../lib/store/adaptive-pacing.js'
 import { configMap } from '../../stack/seed-objects.js'
 import { createTestNamespace, kubeConfigFrom } from '../../stack/test-helpers.js'
-import { ToxiproxyClient } from '../../stack/toxiproxy.js'
+import { mongoUriThroughToxiproxy, ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { harness, type Harness } from '../sync/harness.js'
 import { withCapturedLogs } from './helpers.js'
 
@@ -34,8 +34,7 @@ describe('adaptive pacing of bulk writes against a slow MongoDB', () => {
   let h: Harness
 
   beforeAll(async () => {
-    const uri = process.env.MONGODB_URI_TOXIPROXY
-    if (!uri) throw new Error('MONGODB_URI_TOXIPROXY missing from .stack/env')
+    const uri = mongoUriThroughToxiproxy()
     namespace = await createTestNamespace(kc, 'pace')
     h = await harness(
       {

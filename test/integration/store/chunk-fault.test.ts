@@ -5,7 +5,7 @@ import type { RetryPolicy } from '../../../lib/retry.js'
 import { writeChunked } from '../../../lib/store/bulk-writer.js'
 import { connectDB, disconnectDB } from '../../../lib/store/mongo-client.js'
 import type { InventoryDocument, WriteOp } from '../../../lib/store/types.js'
-import { ToxiproxyClient } from '../../stack/toxiproxy.js'
+import { mongoUriThroughToxiproxy, ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { captureOutput, testConfig } from './helpers.js'
 
 const toxiproxy = new ToxiproxyClient()
@@ -43,8 +43,7 @@ afterEach(async () => {
 
 describe('chunked bulk write through a failing network', () => {
   it('retries the chunks a connection reset broke and ends with exactly the right documents', async () => {
-    const uri = process.env.MONGODB_URI_TOXIPROXY
-    if (!uri) throw new Error('MONGODB_URI_TOXIPROXY missing from .stack/env')
+    const uri = mongoUriThroughToxiproxy()
     const config = testConfig({
       BULK_WRITE_BATCH_SIZE: '100',
       BULK_WRITE_MAX_CONCURRENT: '3',
