@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
 import { MongoClient } from 'mongodb'
-import { decodeKeys } from '../lib/store/key-encoding.js'
+import { decodeKeys } from '../lib/store/documents/key-encoding.js'
 import { readEnvFile } from '../test/stack/env-file.js'
 import { seed } from '../test/stack/seed.js'
 import { configMap } from '../test/stack/seed-objects.js'

@@ -1,4 +1,4 @@
-import type { SyncState } from '../store/checkpoints.js'
+import type { SyncState } from '../store/bookkeeping/sync-state.js'
 
 /**
  * Why a resource is not healthy, one code per failed check. The codes are the

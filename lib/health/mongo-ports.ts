@@ -1,8 +1,8 @@
 import type { Config } from '../config.js'
 import type { RetryPolicy } from '../retry.js'
 import { mongoUri, type FetchedSecrets } from '../runtime/dependencies.js'
-import { connectDB, getMongoHealth } from '../store/mongo-client.js'
-import { readSyncStates } from '../store/sync-states.js'
+import { connectDB, getMongoHealth } from '../store/connection/client.js'
+import { readSyncStates } from '../store/bookkeeping/sync-state-reader.js'
 import type { HealthPorts } from './report.js'
 
 /**

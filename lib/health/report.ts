@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import { messageOf } from '../errors.js'
-import type { MongoHealth } from '../store/mongo-client.js'
+import type { MongoHealth } from '../store/connection/client.js'
 import {
   assessResource,
   problemsOf,

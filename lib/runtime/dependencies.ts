@@ -8,9 +8,9 @@ import { createKubeClient, type KubeconfigSource } from '../kube/client.js'
 import type { ResolvedResource } from '../kube/types.js'
 import { registerSecret } from '../redact.js'
 import { guarded } from '../resilience/circuit-breaker.js'
-import { connectDB, parseMongoSecret } from '../store/mongo-client.js'
-import { clusterSource } from '../sync/kube-source.js'
-import { mongoResourceStore } from '../sync/mongo-store.js'
+import { connectDB, parseMongoSecret } from '../store/connection/client.js'
+import { clusterSource } from '../kube/cluster-source.js'
+import { mongoResourceStore } from '../store/resource-store.js'
 import type { ClusterSource, ResourceStore } from '../sync/ports.js'
 
 /** Secret values fetched for this invocation (middy's secrets-manager middleware), by role. */

@@ -9,7 +9,7 @@ import { messageOf, SyncError } from '../errors.js'
 import { errorFields, logger } from '../log.js'
 import { createDeadline, DEFAULT_SAFETY_MARGIN_MS, type Deadline } from '../sync/deadline.js'
 import { publishInvocationMetrics, type InvocationMetrics } from '../metrics/emf.js'
-import { disconnectDB } from '../store/mongo-client.js'
+import { disconnectDB } from '../store/connection/client.js'
 import { createDependencies, type FetchedSecrets, type SyncDependencies } from './dependencies.js'
 
 /*

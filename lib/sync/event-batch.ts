@@ -1,5 +1,5 @@
 import type { WatchEvent } from '../kube/types.js'
-import type { WriteOp } from '../store/types.js'
+import type { WriteOp } from '../store/writes/write-op.js'
 
 /**
  * Watch events waiting for the next flush, coalesced per object: a burst of

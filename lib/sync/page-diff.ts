@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kube/types.js'
-import { isNewer } from '../store/resource-version.js'
-import type { WriteOp } from '../store/types.js'
+import { isNewer } from '../store/documents/resource-version.js'
+import type { WriteOp } from '../store/writes/write-op.js'
 
 /** What one list page changes, against the versions stored before the pass. */
 export interface PageDiff {

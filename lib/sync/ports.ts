@@ -1,7 +1,7 @@
 import type { ListPage, ResolvedResource, WatchEvent } from '../kube/types.js'
 import type { ResourceRef } from '../resource-ref.js'
-import type { DeadLetterSource } from '../store/dead-letters.js'
-import type { WriteCounts, WriteOp } from '../store/types.js'
+import type { DeadLetterSource } from '../store/bookkeeping/dead-letters.js'
+import type { WriteCounts, WriteOp } from '../store/writes/write-op.js'
 
 /*
  * What the orchestration needs from Kubernetes and MongoDB, as small

@@ -2,9 +2,9 @@ import type { Db } from 'mongodb'
 
 import type { KubeClient } from '../../lib/kube/client.js'
 import type { KubeObject, ResolvedResource } from '../../lib/kube/types.js'
-import { toDocument, type MappingContext } from '../../lib/store/document-mapper.js'
-import { ensureIndexes } from '../../lib/store/indexes.js'
-import type { InventoryDocument } from '../../lib/store/types.js'
+import { toDocument, type MappingContext } from '../../lib/store/documents/mapper.js'
+import { ensureIndexes } from '../../lib/store/documents/indexes.js'
+import type { InventoryDocument } from '../../lib/store/writes/write-op.js'
 
 /*
  * The baselines, run in the same process run as our sync on the same data:

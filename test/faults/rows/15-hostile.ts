@@ -5,7 +5,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
 } from '@kubernetes/client-node'
-import { decodeKeys } from '../../../lib/store/key-encoding.js'
+import { decodeKeys } from '../../../lib/store/documents/key-encoding.js'
 import { retriesOf } from '../invoke.js'
 import { errorOf, sleep, statusOf, type Scenario } from '../scenario.js'
 import { targets } from './common.js'

@@ -4,7 +4,7 @@ import { vi } from 'vitest'
 import { loadConfig, type Config, type Env } from '../../../lib/config.js'
 import type { KubeObject } from '../../../lib/kube/types.js'
 import type { RetryPolicy } from '../../../lib/retry.js'
-import { connectDB, disconnectDB } from '../../../lib/store/mongo-client.js'
+import { connectDB, disconnectDB } from '../../../lib/store/connection/client.js'
 
 /** A database of its own per test, so tests never see each other's documents. */
 export const randomDbName = (prefix = 'store') => `${prefix}_${randomBytes(5).toString('hex')}`

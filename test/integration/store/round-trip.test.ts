@@ -1,11 +1,11 @@
 import type { Db } from 'mongodb'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../../lib/kube/types.js'
-import { writeChunked } from '../../../lib/store/bulk-writer.js'
-import { fromDocument, type MappingContext } from '../../../lib/store/document-mapper.js'
-import { ensureIndexes } from '../../../lib/store/indexes.js'
-import type { InventoryDocument } from '../../../lib/store/types.js'
-import { loadVersionIndex } from '../../../lib/store/version-index.js'
+import { writeChunked } from '../../../lib/store/writes/bulk-writer.js'
+import { fromDocument, type MappingContext } from '../../../lib/store/documents/mapper.js'
+import { ensureIndexes } from '../../../lib/store/documents/indexes.js'
+import type { InventoryDocument } from '../../../lib/store/writes/write-op.js'
+import { loadVersionIndex } from '../../../lib/store/bookkeeping/version-index.js'
 import {
   captureOutput,
   dropAndDisconnect,

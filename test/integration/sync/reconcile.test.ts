@@ -3,7 +3,7 @@ import type { CommandStartedEvent } from 'mongodb'
 import pLimit from 'p-limit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseResourceRef } from '../../../lib/resource-ref.js'
-import { decodeKeys } from '../../../lib/store/key-encoding.js'
+import { decodeKeys } from '../../../lib/store/documents/key-encoding.js'
 import {
   startFaultProxy,
   isList,
@@ -307,7 +307,7 @@ describe('reconcile through faults', () => {
         }
         return page
       }
-      const { clusterSource } = await import('../../../lib/sync/kube-source.js')
+      const { clusterSource } = await import('../../../lib/kube/cluster-source.js')
       h.source = clusterSource({ ...h.kube, listPage }, h.config)
       const out = await h.reconcile({ namespaces: [ns] })
       expect(compacted).toBe(true)
@@ -362,7 +362,7 @@ describe('reconcile through faults', () => {
     const resolved = await h.source.resolve(
       (await import('../../../lib/resource-ref.js')).parseResourceRef('v1/configmaps')!,
     )
-    const { mongoResourceStore } = await import('../../../lib/sync/mongo-store.js')
+    const { mongoResourceStore } = await import('../../../lib/store/resource-store.js')
     const watchSide = mongoResourceStore(h.db, resolved, {
       config: h.config,
       secrets: { syncData: false, hashKey: undefined },

@@ -3,7 +3,7 @@ import { loadConfig } from '../../../lib/config.js'
 import type { StateFields } from '../../../lib/health/freshness.js'
 import { healthResponse } from '../../../lib/health/http-response.js'
 import { checkHealth } from '../../../lib/health/report.js'
-import type { MongoHealth } from '../../../lib/store/mongo-client.js'
+import type { MongoHealth } from '../../../lib/store/connection/client.js'
 
 const now = new Date('2026-11-28T12:00:00.000Z')
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000)

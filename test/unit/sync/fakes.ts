@@ -1,8 +1,8 @@
 import type { KubeObject, ListPage, ResolvedResource, WatchEvent } from '../../../lib/kube/types.js'
 import { parseResourceRef } from '../../../lib/resource-ref.js'
-import { isNewer } from '../../../lib/store/resource-version.js'
-import type { WriteCounts, WriteOp } from '../../../lib/store/types.js'
-import { emptyCounts } from '../../../lib/store/write-target.js'
+import { isNewer } from '../../../lib/store/documents/resource-version.js'
+import type { WriteCounts, WriteOp } from '../../../lib/store/writes/write-op.js'
+import { emptyCounts } from '../../../lib/store/writes/protocol/target.js'
 import type {
   ClusterSource,
   ListOptions,

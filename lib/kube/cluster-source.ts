@@ -1,0 +1,57 @@
+import type { Config } from '../config.js'
+import type { KubeClient } from './client.js'
+import { listPages } from './pager.js'
+import type { ListPage, ResolvedResource, WatchEvent } from './types.js'
+import { watchWindow } from './watcher.js'
+import { retryWithBackoff } from '../retry.js'
+import type { ResourceRef } from '../resource-ref.js'
+import type { ClusterSource, ListOptions, WatchOptions, WatchWindowResult } from '../sync/ports.js'
+
+/** The orchestration's view of a cluster, over lib/kube's client, pager and watcher. */
+export function clusterSource(
+  client: KubeClient,
+  config: Pick<Config, 'k8s' | 'retry' | 'features'>,
+): ClusterSource {
+  return {
+    // Discovery is a request like any other: a 503 or a reset is retried (a 404 is an answer).
+    resolve: (ref: ResourceRef, signal?: AbortSignal) =>
+      retryWithBackoff(() => client.discover(ref, signal ? { signal } : {}), `discover ${ref.id}`, {
+        policy: config.retry,
+        ...(signal ? { signal } : {}),
+        context: { resource: ref.id },
+      }),
+
+    listPages: (resolved: ResolvedResource, options: ListOptions): AsyncIterable<ListPage> =>
+      listPages(client.listPage, {
+        resolved,
+        pageSize: config.k8s.listPageSize,
+        signal: options.signal,
+        policy: config.retry,
+        allowInconsistentContinue: options.allowInconsistentContinue,
+        ...(options.namespaces ? { namespaces: options.namespaces } : {}),
+      }),
+
+    async *watch(
+      resolved: ResolvedResource,
+      options: WatchOptions,
+    ): AsyncGenerator<WatchEvent, WatchWindowResult> {
+      const result = yield* watchWindow(client.watchStream, {
+        resolved,
+        fromResourceVersion: options.fromResourceVersion,
+        windowEndsAt: options.windowEndsAt,
+        signal: options.signal,
+        reconnect: config.features.k8sWatchReconnect,
+        policy: config.retry,
+        watchTimeoutMs: config.k8s.watchTimeoutMs,
+      })
+      return {
+        outcome: result.outcome,
+        events: result.events,
+        bookmarks: result.bookmarks,
+        reconnects: result.reconnects,
+        lastResourceVersion: result.resourceVersion,
+        ...(result.error === undefined ? {} : { error: result.error }),
+      }
+    },
+  }
+}

@@ -1,0 +1,92 @@
+import type { Collection, Db } from 'mongodb'
+import { stateIdOf, type ResourceRef } from '../../resource-ref.js'
+import type { Lease } from './lease.js'
+
+export const STATE_COLLECTION = 'sync_state'
+
+/** Counts of a run, as the reconcile and watch functions report them. */
+export type RunCounts = Readonly<Record<string, number>>
+
+/** DESIGN.md, collection `sync_state`: one document per (cluster, resource). */
+export interface SyncState {
+  _id: string
+  cluster: string
+  /** ResourceRef id, `apps/v1/deployments`. */
+  resource: string
+  listResourceVersion?: string | null
+  watchResourceVersion?: string | null
+  lastFullSyncAt?: Date | null
+  lastWatchAt?: Date | null
+  needsRelist?: boolean
+  relistReason?: string | null
+  lastError?: { message: string; at: Date } | null
+  lease?: Lease | null
+  lastListCounts?: RunCounts
+  lastWatchCounts?: RunCounts
+  updatedAt?: Date
+}
+
+export function stateCollectionOf(db: Db): Collection<SyncState> {
+  return db.collection<SyncState>(STATE_COLLECTION)
+}
+
+export interface Checkpoints {
+  readonly id: string
+  getState(): Promise<SyncState | null>
+  /**
+   * After a complete list whose every write is acknowledged (DESIGN invariant
+   * 5): the list RV is also where the next watch resumes.
+   */
+  saveListCheckpoint(listResourceVersion: string, counts: RunCounts): Promise<void>
+  /** After the writes of every event up to `resourceVersion` are acknowledged. */
+  saveWatchCheckpoint(resourceVersion: string, counts: RunCounts): Promise<void>
+  /** A 410 on a watch: the next reconcile must list again. */
+  markNeedsRelist(reason: string): Promise<void>
+  recordError(message: string): Promise<void>
+}
+
+/**
+ * Checkpoints of one (cluster, resource). The writes are plain `$set` upserts
+ * on `_id`: the caller holds the lease, so there is one writer at a time, and
+ * the document usually exists already (acquireLease created it).
+ */
+export function checkpointsFor(
+  db: Db,
+  cluster: string,
+  ref: ResourceRef,
+  now: () => Date = () => new Date(),
+): Checkpoints {
+  const states = stateCollectionOf(db)
+  const id = stateIdOf(cluster, ref)
+  const set = async (fields: Partial<SyncState>): Promise<void> => {
+    await states.updateOne(
+      { _id: id },
+      // cluster and resource are set every time: acquireLease may have created the document without them.
+      { $set: { ...fields, cluster, resource: ref.id, updatedAt: now() } },
+      { upsert: true },
+    )
+  }
+  return {
+    id,
+    getState: () => states.findOne({ _id: id }),
+    saveListCheckpoint: (listResourceVersion, counts) =>
+      set({
+        listResourceVersion,
+        watchResourceVersion: listResourceVersion,
+        lastFullSyncAt: now(),
+        needsRelist: false,
+        relistReason: null,
+        lastError: null,
+        lastListCounts: counts,
+      }),
+    saveWatchCheckpoint: (resourceVersion, counts) =>
+      set({
+        watchResourceVersion: resourceVersion,
+        lastWatchAt: now(),
+        lastError: null,
+        lastWatchCounts: counts,
+      }),
+    markNeedsRelist: (reason) => set({ needsRelist: true, relistReason: reason }),
+    recordError: (message) => set({ lastError: { message, at: now() } }),
+  }
+}

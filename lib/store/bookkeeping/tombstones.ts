@@ -1,0 +1,118 @@
+import type { Collection, Db } from 'mongodb'
+import { isDuplicateKeyError, writeErrorsOf } from '../connection/driver-errors.js'
+import { isNewer } from '../documents/resource-version.js'
+
+/**
+ * A tombstone says "this uid is gone, as of this resourceVersion". Kubernetes
+ * never reuses a uid, so once a delete is known, any later write for that uid
+ * carries a stale view (a list page read before the delete) and must not
+ * re-create the document (DESIGN invariant 3, no resurrection).
+ */
+export interface Tombstone {
+  _id: string
+  cluster: string
+  /** ResourceRef id, `v1/pods`. */
+  resource: string
+  uid: string
+  resourceVersion: string
+  deletedAt: Date
+}
+
+export const TOMBSTONE_COLLECTION = 'sync_tombstones'
+
+export function tombstonesOf(db: Db): Collection<Tombstone> {
+  return db.collection<Tombstone>(TOMBSTONE_COLLECTION)
+}
+
+/*
+ * Tombstone look-ups always use one `$in`, even where that scans the collection
+ * (FerretDB): pruneTombstones keeps it small, so one scan beats a look-up per id.
+ */
+function findTombstonesByIds(
+  tombstones: Collection<Tombstone>,
+  ids: readonly string[],
+): Promise<Array<Pick<Tombstone, '_id' | 'resourceVersion'>>> {
+  if (ids.length === 0) return Promise.resolve([])
+  return tombstones
+    .find({ _id: { $in: [...ids] } }, { projection: { _id: 1, resourceVersion: 1 } })
+    .toArray()
+}
+
+/** The `_id`s among `ids` that have a tombstone. */
+export async function findTombstoned(
+  tombstones: Collection<Tombstone>,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  return new Set((await findTombstonesByIds(tombstones, ids)).map((t) => t._id))
+}
+
+/**
+ * Writes tombstones, keeping the highest resourceVersion per uid. New ones go
+ * in one unordered insert (duplicates mean another writer got there first,
+ * which is fine); an existing older one is raised with a compare-and-swap.
+ * Every step is idempotent, so a retried chunk may run this again.
+ */
+export async function writeTombstones(
+  tombstones: Collection<Tombstone>,
+  entries: readonly Tombstone[],
+): Promise<void> {
+  if (entries.length === 0) return
+  const existing = new Map(
+    (
+      await findTombstonesByIds(
+        tombstones,
+        entries.map((e) => e._id),
+      )
+    ).map((t) => [t._id, t.resourceVersion]),
+  )
+  const fresh = entries.filter((e) => !existing.has(e._id))
+  if (fresh.length > 0) {
+    try {
+      await tombstones.insertMany(fresh, { ordered: false })
+    } catch (error) {
+      // Duplicates only: another writer stored the same tombstone first, which is all we wanted.
+      const writeErrors = writeErrorsOf(error) ?? []
+      if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKeyError)) throw error
+    }
+  }
+  for (const entry of entries) {
+    const stored = existing.get(entry._id)
+    if (stored === undefined || !isNewer(entry.resourceVersion, stored)) continue
+    // Losing this CAS means another writer changed it meanwhile: either way a tombstone exists, which is what matters.
+    await tombstones.updateOne(
+      { _id: entry._id, resourceVersion: stored },
+      { $set: { resourceVersion: entry.resourceVersion, deletedAt: entry.deletedAt } },
+    )
+  }
+}
+
+/** `$in` lists are sent in slices of this size to stay far below the 16 MB command limit. */
+const PRUNE_SLICE = 1000
+
+/**
+ * A complete list at `upToResourceVersion` shows every live object, so
+ * tombstones at or below it protect nothing any more: a stale page older than
+ * that list can no longer arrive. Compared in JS (isNewer), since the store
+ * would compare the strings lexicographically. Returns how many were removed.
+ */
+export async function pruneTombstones(
+  db: Db,
+  cluster: string,
+  resourceId: string,
+  upToResourceVersion: string,
+): Promise<number> {
+  const tombstones = tombstonesOf(db)
+  const stale: string[] = []
+  const cursor = tombstones.find(
+    { cluster, resource: resourceId },
+    { projection: { _id: 1, resourceVersion: 1 } },
+  )
+  for await (const t of cursor)
+    if (!isNewer(t.resourceVersion, upToResourceVersion)) stale.push(t._id)
+  let removed = 0
+  for (let i = 0; i < stale.length; i += PRUNE_SLICE) {
+    const result = await tombstones.deleteMany({ _id: { $in: stale.slice(i, i + PRUNE_SLICE) } })
+    removed += result.deletedCount
+  }
+  return removed
+}

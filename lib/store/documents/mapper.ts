@@ -1,0 +1,65 @@
+import type { KubeObject } from '../../kube/types.js'
+import { decodeKeys, encodeKeys } from './key-encoding.js'
+import { hideSecretValues, isCoreSecret, type SecretValuePolicy } from './secret-values.js'
+import type { InventoryDocument } from '../writes/write-op.js'
+
+/** What the mapper needs to know besides the object itself. */
+export interface MappingContext {
+  readonly cluster: string
+  /** As discovery serves it (`v1`, `apps/v1`): list items carry no apiVersion of their own. */
+  readonly apiVersion: string
+  readonly kind: string
+  readonly secrets: SecretValuePolicy
+}
+
+/** DESIGN.md: `_id` is `<cluster>/<metadata.uid>`; uids are unique per cluster and never reused. */
+export function documentIdOf(cluster: string, uid: string): string {
+  return `${cluster}/${uid}`
+}
+
+/** The uid part of a document `_id` (the inverse of documentIdOf for one cluster). */
+export function uidOfDocumentId(cluster: string, id: string): string {
+  const prefix = `${cluster}/`
+  return id.startsWith(prefix) ? id.slice(prefix.length) : id
+}
+
+function withoutManagedFields(object: KubeObject): Record<string, unknown> {
+  // managedFields are server-side-apply bookkeeping: large, churning, and of no use to an inventory.
+  const { managedFields: _dropped, ...metadata } = object.metadata
+  return { ...object, metadata }
+}
+
+function labelsOf(object: KubeObject): Array<{ key: string; value: string }> {
+  return Object.entries(object.metadata.labels ?? {}).map(([key, value]) => ({ key, value }))
+}
+
+/** The stored document for one served object (DESIGN.md, data contract). */
+export function toDocument(
+  object: KubeObject,
+  ctx: MappingContext,
+  now: Date = new Date(),
+): InventoryDocument {
+  const { metadata } = object
+  const apiVersion = ctx.apiVersion || object.apiVersion || ''
+  const kind = ctx.kind || object.kind || ''
+  let served = withoutManagedFields(object)
+  if (isCoreSecret(apiVersion, kind)) served = hideSecretValues(served, ctx.secrets)
+  return {
+    _id: documentIdOf(ctx.cluster, metadata.uid),
+    cluster: ctx.cluster,
+    apiVersion,
+    kind,
+    namespace: metadata.namespace ?? null,
+    name: metadata.name,
+    uid: metadata.uid,
+    resourceVersion: metadata.resourceVersion,
+    object: encodeKeys(served),
+    labels: labelsOf(object),
+    syncedAt: now,
+  }
+}
+
+/** The object as served (minus managedFields, and minus Secret values unless synced). */
+export function fromDocument(document: Pick<InventoryDocument, 'object'>): KubeObject {
+  return decodeKeys(document.object) as KubeObject
+}

@@ -1,0 +1,78 @@
+import type { Collection } from 'mongodb'
+import type { MappingContext } from '../../documents/mapper.js'
+import type { Tombstone } from '../../bookkeeping/tombstones.js'
+import type { InventoryDocument, WriteCounts } from '../write-op.js'
+
+/** Where one resource's writes go, and how its objects become documents. */
+export interface WriteTarget {
+  readonly collection: Collection<InventoryDocument>
+  readonly tombstones: Collection<Tombstone>
+  readonly mapping: MappingContext
+  /** ResourceRef id (`v1/pods`), recorded on tombstones. */
+  readonly resourceId: string
+  readonly now: () => Date
+  /** See ServerProfile: whether the resourceVersion guard goes into the write's filter. */
+  readonly atomicConditionalWrites: boolean
+  /** See ServerProfile: look ids up one by one rather than with `$in`. */
+  readonly readByIdOnly: boolean
+}
+
+/**
+ * The filter of a write that must only apply while `resourceVersion` is still
+ * stored: a compare-and-swap where the server makes it atomic, the bare `_id`
+ * (after the read that decided the write) where it does not.
+ */
+export function guardOf(target: WriteTarget, _id: string, resourceVersion: string) {
+  return target.atomicConditionalWrites ? { _id, resourceVersion } : { _id }
+}
+
+/** At most this many single-id look-ups in flight per chunk (the pool is MONGO_POOL_MAX, shared by chunks). */
+const LOOKUP_CONCURRENCY = 4
+
+/**
+ * Finds the documents with these `_id`s (projected), with one `$in` query or,
+ * where only a bare `_id` filter uses the index, one look-up per id.
+ */
+export async function findByIds<T extends { _id: string }>(
+  readByIdOnly: boolean,
+  ids: readonly string[],
+  findMany: (ids: string[]) => Promise<T[]>,
+  findOne: (id: string) => Promise<T | null>,
+): Promise<T[]> {
+  if (ids.length === 0) return []
+  if (!readByIdOnly) return findMany([...ids])
+  const found: T[] = []
+  let next = 0
+  const worker = async () => {
+    while (next < ids.length) {
+      const doc = await findOne(ids[next++]!)
+      if (doc) found.push(doc)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker))
+  return found
+}
+
+export function emptyCounts(): WriteCounts {
+  return {
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    skippedByGuard: 0,
+    retriedChunks: 0,
+    failedChunks: 0,
+    pacingSlowdowns: 0,
+    deadLettered: 0,
+  }
+}
+
+export function addCounts(into: WriteCounts, from: WriteCounts): void {
+  into.inserted += from.inserted
+  into.updated += from.updated
+  into.deleted += from.deleted
+  into.skippedByGuard += from.skippedByGuard
+  into.retriedChunks += from.retriedChunks
+  into.failedChunks += from.failedChunks
+  into.pacingSlowdowns += from.pacingSlowdowns
+  into.deadLettered += from.deadLettered
+}

@@ -1,0 +1,138 @@
+import type { Db } from 'mongodb'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Config } from '../../../../lib/config.js'
+import type { KubeObject, ResolvedResource } from '../../../../lib/kube/types.js'
+import { parseResourceRef } from '../../../../lib/resource-ref.js'
+import { toDocument } from '../../../../lib/store/documents/mapper.js'
+import { VERSION_SNAPSHOT_COLLECTION, stampWrites } from '../../../../lib/store/bookkeeping/version-snapshot.js'
+import { mongoResourceStore } from '../../../../lib/store/resource-store.js'
+import { dropAndDisconnect, freshDb, isFerretDb } from '../helpers.js'
+
+/*
+ * The version-index snapshot behind the store port, on the stack's server. It
+ * is only used where the server cannot project the index cheaply (FerretDB);
+ * on MongoDB the store reads the collection as before, and these tests check
+ * that nothing is kept.
+ */
+
+let db: Db
+let config: Config
+let ferret = false
+let n = 0
+
+beforeAll(async () => {
+  ;({ db, config } = await freshDb({ CLUSTER_NAME: 'snap' }))
+  ferret = await isFerretDb(db)
+})
+afterAll(async () => {
+  await dropAndDisconnect(db)
+})
+
+/** A resource (and collection) of its own per test. */
+function resource(): ResolvedResource {
+  return {
+    ref: parseResourceRef(`example.com/v1/widgets${++n}`)!,
+    kind: 'Widget',
+    namespaced: true,
+    apiVersion: 'example.com/v1',
+  }
+}
+
+const storeOf = (resolved: ResolvedResource) =>
+  mongoResourceStore(db, resolved, { config, secrets: { syncData: false, hashKey: undefined } })
+
+const widget = (uid: string, rv: string): KubeObject => ({
+  metadata: { name: uid, namespace: 'default', uid, resourceVersion: rv },
+})
+
+describe('version index snapshot (store port)', () => {
+  it('loads the saved index back instead of reading the collection, until the next write', async () => {
+    const resolved = resource()
+    const writer = storeOf(resolved)
+    await writer.write([
+      { type: 'insert', object: widget('a', '1') },
+      { type: 'insert', object: widget('b', '2') },
+    ])
+    await writer.saveVersions(
+      new Map([
+        ['a', '1'],
+        ['b', '2'],
+      ]),
+    )
+    // A document the store did not write: visible only to a load that reads the collection.
+    const collection = db.collection(`${resolved.ref.plural}.${resolved.ref.group}`)
+    const mapping = {
+      cluster: 'snap',
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      secrets: { syncData: false, hashKey: undefined },
+    }
+    await collection.insertOne(toDocument(widget('outsider', '3'), mapping) as never)
+
+    const loaded = await storeOf(resolved).loadVersions()
+    if (ferret)
+      expect([...loaded].sort()).toEqual([
+        ['a', '1'],
+        ['b', '2'],
+      ])
+    else
+      expect([...loaded].sort()).toEqual([
+        ['a', '1'],
+        ['b', '2'],
+        ['outsider', '3'],
+      ])
+  })
+
+  it('reads the collection again once any store has written the resource since', async () => {
+    const resolved = resource()
+    const reconcile = storeOf(resolved)
+    await reconcile.write([{ type: 'insert', object: widget('a', '1') }])
+    await reconcile.saveVersions(new Map([['a', '1']]))
+    // Another invocation (a watch) writes: the snapshot no longer says what is stored.
+    await storeOf(resolved).write([
+      { type: 'replace', object: widget('a', '5'), expectedResourceVersion: '1' },
+      { type: 'insert', object: widget('c', '6') },
+    ])
+    const loaded = await storeOf(resolved).loadVersions()
+    expect([...loaded].sort()).toEqual([
+      ['a', '5'],
+      ['c', '6'],
+    ])
+  })
+
+  it('saves and loads an index of many parts whole', async () => {
+    if (!ferret) return // MongoDB keeps no snapshot (last test)
+    const resolved = resource()
+    const store = storeOf(resolved)
+    await store.write([{ type: 'insert', object: widget('a', '1') }])
+    const big = new Map(Array.from({ length: 60_000 }, (_, i) => [`uid-${i}`, String(i + 1)]))
+    await store.saveVersions(big)
+    const parts = await db
+      .collection<{ _id: string }>(VERSION_SNAPSHOT_COLLECTION)
+      .countDocuments({ _id: { $regex: `^snap/example.com/v1/${resolved.ref.plural}#[0-9]+$` } })
+    expect(parts).toBeGreaterThan(1)
+    expect(await storeOf(resolved).loadVersions()).toEqual(big)
+  })
+
+  it('does not use a snapshot whose save was cut short or stamped over', async () => {
+    const resolved = resource()
+    const store = storeOf(resolved)
+    await store.write([{ type: 'insert', object: widget('a', '1') }])
+    await store.saveVersions(new Map([['stale', '1']]))
+    if (ferret) expect([...(await storeOf(resolved).loadVersions())]).toEqual([['stale', '1']])
+    // A writer that stamped and then crashed before saving: the old snapshot is void.
+    await stampWrites(db, `snap/example.com/v1/${resolved.ref.plural}`)
+    expect([...(await storeOf(resolved).loadVersions())]).toEqual([['a', '1']])
+  })
+
+  it('keeps a snapshot only where it stands in for a slow index read (FerretDB)', async () => {
+    const resolved = resource()
+    const store = storeOf(resolved)
+    await store.write([{ type: 'insert', object: widget('a', '1') }])
+    await store.saveVersions(new Map([['a', '1']]))
+    const kept = await db
+      .collection<{ _id: string }>(VERSION_SNAPSHOT_COLLECTION)
+      .countDocuments({ _id: `snap/example.com/v1/${resolved.ref.plural}#0` })
+    expect(kept).toBe(ferret ? 1 : 0)
+  })
+})
