@@ -2,10 +2,33 @@ import type { Config } from '../config.js'
 import type { KubeClient } from './client.js'
 import { listPages } from './pager.js'
 import type { ListPage, ResolvedResource, WatchEvent } from './types.js'
-import { watchWindow } from './watcher.js'
+import { watchWindow, type WatchWindowResult } from './watcher.js'
 import { retryWithBackoff } from '../retry.js'
 import type { ResourceRef } from '../resource-ref.js'
-import type { ClusterSource, ListOptions, WatchOptions, WatchWindowResult } from '../sync/ports.js'
+
+export interface ListOptions {
+  readonly namespaces?: readonly string[]
+  readonly signal: AbortSignal
+  /** Called when a 410 leaves the choice between restarting and an inconsistent continue. */
+  readonly allowInconsistentContinue: () => boolean
+}
+
+export interface WatchOptions {
+  readonly fromResourceVersion: string
+  readonly windowEndsAt: number
+  readonly signal: AbortSignal
+}
+
+/** What the sync needs from a cluster: discovery, a paginated list pass, a bounded watch window. */
+export interface ClusterSource {
+  resolve(ref: ResourceRef, signal?: AbortSignal): Promise<ResolvedResource>
+  listPages(resolved: ResolvedResource, options: ListOptions): AsyncIterable<ListPage>
+  /** Yields events in order; returns the window's result when it ends. */
+  watch(
+    resolved: ResolvedResource,
+    options: WatchOptions,
+  ): AsyncGenerator<WatchEvent, WatchWindowResult>
+}
 
 /** The orchestration's view of a cluster, over lib/kube's client, pager and watcher. */
 export function clusterSource(
@@ -31,11 +54,8 @@ export function clusterSource(
         ...(options.namespaces ? { namespaces: options.namespaces } : {}),
       }),
 
-    async *watch(
-      resolved: ResolvedResource,
-      options: WatchOptions,
-    ): AsyncGenerator<WatchEvent, WatchWindowResult> {
-      const result = yield* watchWindow(client.watchStream, {
+    watch: (resolved: ResolvedResource, options: WatchOptions) =>
+      watchWindow(client.watchStream, {
         resolved,
         fromResourceVersion: options.fromResourceVersion,
         windowEndsAt: options.windowEndsAt,
@@ -43,15 +63,6 @@ export function clusterSource(
         reconnect: config.features.k8sWatchReconnect,
         policy: config.retry,
         watchTimeoutMs: config.k8s.watchTimeoutMs,
-      })
-      return {
-        outcome: result.outcome,
-        events: result.events,
-        bookmarks: result.bookmarks,
-        reconnects: result.reconnects,
-        lastResourceVersion: result.resourceVersion,
-        ...(result.error === undefined ? {} : { error: result.error }),
-      }
-    },
+      }),
   }
 }

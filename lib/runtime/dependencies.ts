@@ -11,7 +11,8 @@ import { guarded } from '../resilience/circuit-breaker.js'
 import { connectDB, parseMongoSecret } from '../store/connection/client.js'
 import { clusterSource } from '../kube/cluster-source.js'
 import { mongoResourceStore } from '../store/resource-store.js'
-import type { ClusterSource, ResourceStore } from '../sync/ports.js'
+import type { ClusterSource } from '../kube/cluster-source.js'
+import type { ResourceStore } from '../store/resource-store.js'
 
 /** Secret values fetched for this invocation (middy's secrets-manager middleware), by role. */
 export interface FetchedSecrets {

@@ -15,12 +15,44 @@ import {
 import { ensureIndexes } from './documents/indexes.js'
 import { acquireLease, releaseLease } from './bookkeeping/lease.js'
 import { pruneTombstones } from './bookkeeping/tombstones.js'
-import type { InventoryDocument, WriteCounts, WriteOp } from './writes/write-op.js'
+import type { WriteCounts, WriteOp } from './writes/write-op.js'
+import type { InventoryDocument } from './documents/mapper.js'
+import type { RunCounts, SyncState } from './bookkeeping/sync-state.js'
 import { serverProfileOf } from './connection/server-profile.js'
 import { loadVersionIndex } from './bookkeeping/version-index.js'
-import { loadVersionSnapshot, saveVersionSnapshot, stampWrites } from './bookkeeping/version-snapshot.js'
+import {
+  loadVersionSnapshot,
+  saveVersionSnapshot,
+  stampWrites,
+} from './bookkeeping/version-snapshot.js'
 import { retryWithBackoff } from '../retry.js'
-import type { ResourceStore } from '../sync/ports.js'
+
+/** One (cluster, resource) in MongoDB, as the sync sees it: its collection, versions, checkpoint and lease. */
+export interface ResourceStore {
+  ensureIndexes(): Promise<void>
+  /** uid -> stored resourceVersion, for the whole resource or the given namespaces. */
+  loadVersions(namespaces?: readonly string[]): Promise<Map<string, string>>
+  /**
+   * The whole index as it stands after a complete pass that wrote exactly what
+   * it planned: a store may keep it to load the next pass faster, valid until
+   * the next write.
+   */
+  saveVersions(versions: ReadonlyMap<string, string>): Promise<void>
+  /** `source` names who wrote, on the dead letters of what the server refused (default reconcile). */
+  write(ops: WriteOp[], signal?: AbortSignal, source?: DeadLetterSource): Promise<WriteCounts>
+  /** After a complete list: drops the dead letters of uids it did not serve (objects gone). */
+  pruneDeadLetters(seen: ReadonlySet<string>, namespaces?: readonly string[]): Promise<void>
+  /** A complete list at `listResourceVersion` supersedes older tombstones. */
+  pruneTombstones(listResourceVersion: string): Promise<void>
+  getState(): Promise<SyncState | undefined>
+  saveListCheckpoint(listResourceVersion: string, counts: RunCounts): Promise<void>
+  saveWatchCheckpoint(watchResourceVersion: string, counts: RunCounts): Promise<void>
+  markNeedsRelist(reason: string): Promise<void>
+  recordError(message: string): Promise<void>
+  /** True when this owner now holds the lease (taken, renewed, or taken over after expiry). */
+  acquireLease(owner: string, ttlMs: number): Promise<boolean>
+  releaseLease(owner: string): Promise<void>
+}
 
 export interface MongoStoreOptions {
   readonly config: Pick<

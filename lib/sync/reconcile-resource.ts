@@ -3,9 +3,11 @@ import type { ResolvedResource } from '../kube/types.js'
 import { errorFields, logger } from '../log.js'
 import { ChunkedWriteError } from '../store/writes/bulk-writer.js'
 import type { WriteCounts, WriteOp } from '../store/writes/write-op.js'
-import { addCounts, emptyCounts } from '../store/writes/protocol/target.js'
+import { addCounts } from '../store/writes/write-op.js'
+import { emptyCounts } from '../store/writes/write-op.js'
 import { deletesAfterCompleteList, diffPage } from './page-diff.js'
-import type { ClusterSource, ResourceStore } from './ports.js'
+import type { ClusterSource } from '../kube/cluster-source.js'
+import type { ResourceStore } from '../store/resource-store.js'
 import { readAhead } from './read-ahead.js'
 
 /**

@@ -5,8 +5,9 @@ import type { ResolvedResource } from '../kube/types.js'
 import { logger } from '../log.js'
 import { parseResourceRef, type ResourceRef } from '../resource-ref.js'
 import type { Deadline } from './deadline.js'
-import { withLease } from './lease.js'
-import type { ClusterSource, ResourceStore } from './ports.js'
+import { withLease } from '../store/bookkeeping/lease.js'
+import type { ClusterSource } from '../kube/cluster-source.js'
+import type { ResourceStore } from '../store/resource-store.js'
 import {
   newReconcileReport,
   reconcileResource,

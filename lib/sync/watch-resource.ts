@@ -4,7 +4,9 @@ import { errorFields, logger } from '../log.js'
 import { ChunkedWriteError } from '../store/writes/bulk-writer.js'
 import type { WriteCounts } from '../store/writes/write-op.js'
 import { EventBatch } from './event-batch.js'
-import type { ClusterSource, ResourceStore, WatchWindowResult } from './ports.js'
+import type { ClusterSource } from '../kube/cluster-source.js'
+import type { WatchWindowResult } from '../kube/watcher.js'
+import type { ResourceStore } from '../store/resource-store.js'
 import { reconcileResource, type ResourceStatus } from './reconcile-resource.js'
 
 /**
@@ -144,7 +146,7 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
         logger.warn(`${resolved.kind} watch: resourceVersion expired (410), relist needed`, {
           event: 'watch.expired',
           ...log,
-          resourceVersion: result.lastResourceVersion,
+          resourceVersion: result.resourceVersion,
         })
         if (options.windowEndsAt - Date.now() >= MIN_RELIST_WINDOW_MS && !signal.aborted) {
           from = await relist()

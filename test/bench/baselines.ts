@@ -4,7 +4,7 @@ import type { KubeClient } from '../../lib/kube/client.js'
 import type { KubeObject, ResolvedResource } from '../../lib/kube/types.js'
 import { toDocument, type MappingContext } from '../../lib/store/documents/mapper.js'
 import { ensureIndexes } from '../../lib/store/documents/indexes.js'
-import type { InventoryDocument } from '../../lib/store/writes/write-op.js'
+import type { InventoryDocument } from '../../lib/store/documents/mapper.js'
 
 /*
  * The baselines, run in the same process run as our sync on the same data:

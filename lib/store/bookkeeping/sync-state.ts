@@ -1,11 +1,16 @@
 import type { Collection, Db } from 'mongodb'
 import { stateIdOf, type ResourceRef } from '../../resource-ref.js'
-import type { Lease } from './lease.js'
 
 export const STATE_COLLECTION = 'sync_state'
 
 /** Counts of a run, as the reconcile and watch functions report them. */
 export type RunCounts = Readonly<Record<string, number>>
+
+/** Who works a (cluster, resource) now, and until when: no two invocations work one resource at once. */
+export interface Lease {
+  owner: string
+  expiresAt: Date
+}
 
 /** DESIGN.md, collection `sync_state`: one document per (cluster, resource). */
 export interface SyncState {

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb'
 import { uidOfDocumentId } from '../documents/mapper.js'
-import type { InventoryDocument } from '../writes/write-op.js'
+import type { InventoryDocument } from '../documents/mapper.js'
 
 export interface VersionIndexScope {
   readonly cluster: string

@@ -1,7 +1,21 @@
 import type { KubeObject } from '../../kube/types.js'
 import { decodeKeys, encodeKeys } from './key-encoding.js'
 import { hideSecretValues, isCoreSecret, type SecretValuePolicy } from './secret-values.js'
-import type { InventoryDocument } from '../writes/write-op.js'
+
+/** One document per live object (DESIGN.md, data contract). */
+export interface InventoryDocument {
+  _id: string
+  cluster: string
+  apiVersion: string
+  kind: string
+  namespace: string | null
+  name: string
+  uid: string
+  resourceVersion: string
+  object: Record<string, unknown>
+  labels: Array<{ key: string; value: string }>
+  syncedAt: Date
+}
 
 /** What the mapper needs to know besides the object itself. */
 export interface MappingContext {

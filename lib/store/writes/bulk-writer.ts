@@ -12,8 +12,11 @@ import { unwrapBulkWriteError } from '../connection/driver-errors.js'
 import type { MappingContext } from '../documents/mapper.js'
 import { serverProfileOf } from '../connection/server-profile.js'
 import { tombstonesOf } from '../bookkeeping/tombstones.js'
-import type { InventoryDocument, WriteCounts, WriteOp } from './write-op.js'
-import { addCounts, emptyCounts, type WriteTarget } from './protocol/target.js'
+import type { WriteCounts, WriteOp } from './write-op.js'
+import type { InventoryDocument } from '../documents/mapper.js'
+import { type WriteTarget } from './protocol/target.js'
+import { addCounts } from './write-op.js'
+import { emptyCounts } from './write-op.js'
 import { applyChunk, newChunkState } from './protocol/apply-chunk.js'
 
 export interface WriteChunkedOptions {

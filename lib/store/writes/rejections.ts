@@ -2,7 +2,7 @@ import { BSON } from 'mongodb'
 import { isTransient, messageOf } from '../../errors.js'
 import { redactText } from '../../redact.js'
 import { isDuplicateKeyError, writeErrorsOf } from '../connection/driver-errors.js'
-import type { InventoryDocument } from './write-op.js'
+import type { InventoryDocument } from '../documents/mapper.js'
 
 /*
  * A rejection is the server's (or our own) final "no" to ONE document: a

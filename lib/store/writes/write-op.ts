@@ -1,20 +1,5 @@
 import type { KubeObject } from '../../kube/types.js'
 
-/** One document per live object (DESIGN.md, data contract). */
-export interface InventoryDocument {
-  _id: string
-  cluster: string
-  apiVersion: string
-  kind: string
-  namespace: string | null
-  name: string
-  uid: string
-  resourceVersion: string
-  object: Record<string, unknown>
-  labels: Array<{ key: string; value: string }>
-  syncedAt: Date
-}
-
 /**
  * A change to apply. `expectedResourceVersion` is the version the caller saw
  * stored (from the version index): the write is a compare-and-swap on it, so a
@@ -51,4 +36,28 @@ export interface WriteCounts {
   pacingSlowdowns: number
   /** Operations stored in sync_dead_letters instead (dead-letters.ts). */
   deadLettered: number
+}
+
+export function emptyCounts(): WriteCounts {
+  return {
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    skippedByGuard: 0,
+    retriedChunks: 0,
+    failedChunks: 0,
+    pacingSlowdowns: 0,
+    deadLettered: 0,
+  }
+}
+
+export function addCounts(into: WriteCounts, from: WriteCounts): void {
+  into.inserted += from.inserted
+  into.updated += from.updated
+  into.deleted += from.deleted
+  into.skippedByGuard += from.skippedByGuard
+  into.retriedChunks += from.retriedChunks
+  into.failedChunks += from.failedChunks
+  into.pacingSlowdowns += from.pacingSlowdowns
+  into.deadLettered += from.deadLettered
 }

@@ -25,7 +25,7 @@ export function stateId(cluster: string, resource: string): string {
   return `${cluster}/${group}/${version}/${plural}`
 }
 
-/** A crashed holder's lease expires after its budget + 30 s (lib/sync/lease.ts): wait for that, as the next cron run would. */
+/** A crashed holder's lease expires after its budget + 30 s (lib/store/bookkeeping/lease.ts): wait for that, as the next cron run would. */
 export async function awaitLeaseExpiry(ctx: ScenarioContext, resources: string[]): Promise<number> {
   const claims = (await ctx.db()).collection<{
     stateId: string

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../../lib/kube/types.js'
 import { writeChunked } from '../../../lib/store/writes/bulk-writer.js'
 import { fromDocument, type MappingContext } from '../../../lib/store/documents/mapper.js'
 import { ensureIndexes } from '../../../lib/store/documents/indexes.js'
-import type { InventoryDocument } from '../../../lib/store/writes/write-op.js'
+import type { InventoryDocument } from '../../../lib/store/documents/mapper.js'
 import { loadVersionIndex } from '../../../lib/store/bookkeeping/version-index.js'
 import {
   captureOutput,

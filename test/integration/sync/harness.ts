@@ -7,7 +7,7 @@ import { collectionNameOf, parseResourceRef } from '../../../lib/resource-ref.js
 import { createDeadline } from '../../../lib/sync/deadline.js'
 import { clusterSource } from '../../../lib/kube/cluster-source.js'
 import { mongoResourceStore } from '../../../lib/store/resource-store.js'
-import type { ClusterSource } from '../../../lib/sync/ports.js'
+import type { ClusterSource } from '../../../lib/kube/cluster-source.js'
 import { runReconcile, type ReconcileRunInput } from '../../../lib/sync/reconcile-run.js'
 import { runWatch, type WatchRunInput } from '../../../lib/sync/watch-run.js'
 import { uniqueName } from '../../stack/test-helpers.js'

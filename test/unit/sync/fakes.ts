@@ -2,16 +2,11 @@ import type { KubeObject, ListPage, ResolvedResource, WatchEvent } from '../../.
 import { parseResourceRef } from '../../../lib/resource-ref.js'
 import { isNewer } from '../../../lib/store/documents/resource-version.js'
 import type { WriteCounts, WriteOp } from '../../../lib/store/writes/write-op.js'
-import { emptyCounts } from '../../../lib/store/writes/protocol/target.js'
-import type {
-  ClusterSource,
-  ListOptions,
-  ResourceStore,
-  RunCounts,
-  SyncState,
-  WatchOptions,
-  WatchWindowResult,
-} from '../../../lib/sync/ports.js'
+import { emptyCounts } from '../../../lib/store/writes/write-op.js'
+import type { ClusterSource, ListOptions, WatchOptions } from '../../../lib/kube/cluster-source.js'
+import type { WatchWindowResult } from '../../../lib/kube/watcher.js'
+import type { ResourceStore } from '../../../lib/store/resource-store.js'
+import type { RunCounts, SyncState } from '../../../lib/store/bookkeeping/sync-state.js'
 
 export const resolvedConfigMaps: ResolvedResource = {
   ref: parseResourceRef('v1/configmaps')!,
@@ -28,7 +23,7 @@ export const cm = (uid: string, rv: string, namespace = 'ns'): KubeObject => ({
 export class FakeStore implements ResourceStore {
   docs = new Map<string, string>()
   tombstones = new Set<string>()
-  state: SyncState & Record<string, unknown> = {}
+  state: Partial<SyncState> = {}
   writes: WriteOp[][] = []
   checkpoints: string[] = []
   lease: string | undefined
@@ -84,8 +79,13 @@ export class FakeStore implements ResourceStore {
     for (const uid of this.deadLetters.keys()) if (!seen.has(uid)) this.deadLetters.delete(uid)
     return Promise.resolve()
   }
-  getState() {
-    return Promise.resolve(this.state)
+  getState(): Promise<SyncState> {
+    return Promise.resolve({
+      _id: 'c/v1/configmaps',
+      cluster: 'c',
+      resource: 'v1/configmaps',
+      ...this.state,
+    })
   }
   saveListCheckpoint(rv: string, _counts: RunCounts) {
     this.checkpoints.push(`list:${rv}`)
@@ -163,7 +163,7 @@ export class FakeSource implements ClusterSource {
       events: w.events.length,
       bookmarks: 0,
       reconnects: 0,
-      lastResourceVersion: last,
+      resourceVersion: last,
       ...w.result,
     }
   }

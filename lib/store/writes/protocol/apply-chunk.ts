@@ -3,7 +3,8 @@ import { documentIdOf, toDocument } from '../../documents/mapper.js'
 import { isNewer } from '../../documents/resource-version.js'
 import { mayDelete, settle, settleDelete, type SettleOutcome } from './slow-path.js'
 import { findTombstoned, writeTombstones } from '../../bookkeeping/tombstones.js'
-import type { InventoryDocument, WriteCounts, WriteOp } from '../write-op.js'
+import type { WriteCounts, WriteOp } from '../write-op.js'
+import type { InventoryDocument } from '../../documents/mapper.js'
 import {
   buildDocument,
   rejectionOf,
@@ -11,7 +12,8 @@ import {
   writeAroundRejections,
   type Rejection,
 } from '../rejections.js'
-import { emptyCounts, findByIds, guardOf, type WriteTarget } from './target.js'
+import { findByIds, guardOf, type WriteTarget } from './target.js'
+import { emptyCounts } from '../write-op.js'
 
 /*
  * The write protocol for one chunk (at most one op per uid, see coalesceOps).

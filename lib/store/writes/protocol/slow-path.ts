@@ -3,7 +3,7 @@ import { isDuplicateKeyError } from '../../connection/driver-errors.js'
 import { areComparable, isNewer } from '../../documents/resource-version.js'
 import { findTombstoned } from '../../bookkeeping/tombstones.js'
 import { duplicateIsOnId } from '../rejections.js'
-import type { InventoryDocument } from '../write-op.js'
+import type { InventoryDocument } from '../../documents/mapper.js'
 import { guardOf, type WriteTarget } from './target.js'
 
 export type SettleOutcome = 'inserted' | 'updated' | 'deleted' | 'skipped'

@@ -1,7 +1,6 @@
 import type { Collection } from 'mongodb'
-import type { MappingContext } from '../../documents/mapper.js'
 import type { Tombstone } from '../../bookkeeping/tombstones.js'
-import type { InventoryDocument, WriteCounts } from '../write-op.js'
+import type { InventoryDocument, MappingContext } from '../../documents/mapper.js'
 
 /** Where one resource's writes go, and how its objects become documents. */
 export interface WriteTarget {
@@ -51,28 +50,4 @@ export async function findByIds<T extends { _id: string }>(
   }
   await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker))
   return found
-}
-
-export function emptyCounts(): WriteCounts {
-  return {
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    skippedByGuard: 0,
-    retriedChunks: 0,
-    failedChunks: 0,
-    pacingSlowdowns: 0,
-    deadLettered: 0,
-  }
-}
-
-export function addCounts(into: WriteCounts, from: WriteCounts): void {
-  into.inserted += from.inserted
-  into.updated += from.updated
-  into.deleted += from.deleted
-  into.skippedByGuard += from.skippedByGuard
-  into.retriedChunks += from.retriedChunks
-  into.failedChunks += from.failedChunks
-  into.pacingSlowdowns += from.pacingSlowdowns
-  into.deadLettered += from.deadLettered
 }

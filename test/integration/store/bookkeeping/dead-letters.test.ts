@@ -6,14 +6,18 @@ import {
   writeChunked,
   type WriteChunkedOptions,
 } from '../../../../lib/store/writes/bulk-writer.js'
-import { DEAD_LETTERED_VERSION, DeadLetterTracker } from '../../../../lib/store/bookkeeping/dead-letter-tracker.js'
+import {
+  DEAD_LETTERED_VERSION,
+  DeadLetterTracker,
+} from '../../../../lib/store/bookkeeping/dead-letter-tracker.js'
 import {
   deadLetterFields,
   deadLettersOf,
   recordFailures,
   type DeadLetter,
 } from '../../../../lib/store/bookkeeping/dead-letters.js'
-import type { InventoryDocument, WriteOp } from '../../../../lib/store/writes/write-op.js'
+import type { WriteOp } from '../../../../lib/store/writes/write-op.js'
+import type { InventoryDocument } from '../../../../lib/store/documents/mapper.js'
 import { ToxiproxyClient } from '../../../stack/toxiproxy.js'
 import { captureOutput, dropAndDisconnect, freshDb, testConfig } from '../helpers.js'
 

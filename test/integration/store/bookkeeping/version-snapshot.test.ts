@@ -4,7 +4,10 @@ import type { Config } from '../../../../lib/config.js'
 import type { KubeObject, ResolvedResource } from '../../../../lib/kube/types.js'
 import { parseResourceRef } from '../../../../lib/resource-ref.js'
 import { toDocument } from '../../../../lib/store/documents/mapper.js'
-import { VERSION_SNAPSHOT_COLLECTION, stampWrites } from '../../../../lib/store/bookkeeping/version-snapshot.js'
+import {
+  VERSION_SNAPSHOT_COLLECTION,
+  stampWrites,
+} from '../../../../lib/store/bookkeeping/version-snapshot.js'
 import { mongoResourceStore } from '../../../../lib/store/resource-store.js'
 import { dropAndDisconnect, freshDb, isFerretDb } from '../helpers.js'
 

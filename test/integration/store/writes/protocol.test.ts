@@ -3,7 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../../../lib/kube/types.js'
 import { writeChunked, type WriteChunkedOptions } from '../../../../lib/store/writes/bulk-writer.js'
 import { pruneTombstones, tombstonesOf } from '../../../../lib/store/bookkeeping/tombstones.js'
-import type { InventoryDocument, WriteOp } from '../../../../lib/store/writes/write-op.js'
+import type { WriteOp } from '../../../../lib/store/writes/write-op.js'
+import type { InventoryDocument } from '../../../../lib/store/documents/mapper.js'
 import { dropAndDisconnect, freshDb, isFerretDb, testConfig } from '../helpers.js'
 
 let db: Db

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { decodeVersionParts, encodeVersionParts } from '../../../../lib/store/bookkeeping/version-snapshot.js'
+import {
+  decodeVersionParts,
+  encodeVersionParts,
+} from '../../../../lib/store/bookkeeping/version-snapshot.js'
 
 describe('encodeVersionParts / decodeVersionParts', () => {
   it('round-trips an index, opaque versions and odd characters included', () => {

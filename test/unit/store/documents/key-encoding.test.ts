@@ -1,7 +1,12 @@
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeKey, decodeKeys, encodeKey, encodeKeys } from '../../../../lib/store/documents/key-encoding.js'
+import {
+  decodeKey,
+  decodeKeys,
+  encodeKey,
+  encodeKeys,
+} from '../../../../lib/store/documents/key-encoding.js'
 
 /** Keys built from the characters that matter, plus unicode and ordinary text. */
 const hostileKey = fc.oneof(

@@ -1,6 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compareResourceVersions, isNewer } from '../../../../lib/store/documents/resource-version.js'
+import {
+  compareResourceVersions,
+  isNewer,
+} from '../../../../lib/store/documents/resource-version.js'
 
 describe('resource version comparison', () => {
   it('compares decimal versions as integers, not as text', () => {

@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { hideSecretValues, isCoreSecret, REDACTED } from '../../../../lib/store/documents/secret-values.js'
+import {
+  hideSecretValues,
+  isCoreSecret,
+  REDACTED,
+} from '../../../../lib/store/documents/secret-values.js'
 
 const plaintext = 'hunter2-very-secret'
 const base64 = Buffer.from(plaintext).toString('base64')

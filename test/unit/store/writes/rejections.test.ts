@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { registerSecret } from '../../../../lib/redact.js'
-import type { InventoryDocument } from '../../../../lib/store/writes/write-op.js'
+import type { InventoryDocument } from '../../../../lib/store/documents/mapper.js'
 import {
   boundedMessage,
   buildDocument,
