@@ -5,14 +5,16 @@
  * MongoDB only: it fetches no Kubernetes credentials and builds no client.
  */
 import { healthResponse } from '../lib/health/http-response.js'
-import { healthPorts } from '../lib/health/mongo-ports.js'
+import { healthPorts, quickMongoConfig } from '../lib/health/mongo-ports.js'
 import { checkHealth } from '../lib/health/report.js'
 import { createLambdaHandler } from '../lib/runtime/lambda-handler.js'
 
-export const handler = createLambdaHandler(
-  'health',
+export const handler = createLambdaHandler({
+  name: 'health',
   // One route, one method (API Gateway enforces both); a direct invocation's `{}` is the same question.
-  () => undefined,
-  async (_input, { config, deps }) => healthResponse(await checkHealth(config, deps)),
-  { secrets: ['mongodb'], dependencies: healthPorts },
-)
+  parse: () => undefined,
+  secrets: ['mongodb'],
+  mongoSettings: quickMongoConfig,
+  dependencies: healthPorts,
+  work: async (_input, ports) => healthResponse(await checkHealth(ports.config, ports)),
+})

@@ -1,9 +1,8 @@
 import type { Config } from './config.js'
-import { getConfig } from './config.js'
 import { logger } from './log.js'
 import { redactUri } from './redact.js'
 
-/** The spec's start-up summary (retry, timeouts, bulk write, features), redacted. */
+/** The fault-tolerance contract's start-up summary (retry, timeouts, bulk write, features), redacted. */
 export function configSummary(config: Config): Record<string, unknown> {
   return {
     retry: config.retry,
@@ -51,7 +50,7 @@ export function configSummary(config: Config): Record<string, unknown> {
   }
 }
 
-/** Logs the configuration as one structured event (the spec's "Application Configuration"). */
-export function logConfig(config: Config = getConfig()): void {
+/** Logs the configuration as one structured event (docs/resilience.md#the-fault-tolerance-contract). */
+export function logConfig(config: Config): void {
   logger.info('Application configuration', { event: 'configuration', ...configSummary(config) })
 }

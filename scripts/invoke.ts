@@ -64,8 +64,8 @@ try {
   process.exitCode = 1
 } finally {
   // The MongoDB client is kept for warm invocations in Lambda; here the process ends.
-  const { disconnectDB } = await import('../lib/store/connection/client.js')
-  await disconnectDB().catch(() => undefined)
+  const { closeContainer } = await import('../lib/runtime/lambda-handler.js')
+  await closeContainer().catch(() => undefined)
   // With a *_SECRET_ID set, @middy/secrets-manager keeps a 15-minute cache-refresh timer
   // (a Lambda container simply freezes with it); here nothing else is left to do.
   process.exit()

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js'
 import type { RetryPolicy } from '../retry.js'
-import { mongoUri, type FetchedSecrets } from '../runtime/dependencies.js'
-import { connectDB, getMongoHealth } from '../store/connection/client.js'
+import type { Invocation } from '../runtime/invocation.js'
+import { mongoUri } from '../runtime/fetched-secrets.js'
 import { readSyncStates } from '../store/bookkeeping/sync-state-reader.js'
 import type { HealthPorts } from './report.js'
 
@@ -42,22 +42,22 @@ export function quickMongoConfig(config: Config): Config {
  * which turns an unreachable server into a 503 that says why.
  */
 export function healthPorts(
-  config: Config,
-  secrets: FetchedSecrets,
-  signal?: AbortSignal,
-): Promise<HealthPorts> {
+  invocation: Invocation,
+): Promise<HealthPorts & { readonly config: Config }> {
+  const { config, secrets, deadline, container } = invocation
   const uri = mongoUri(config, secrets)
-  const quick = quickMongoConfig(config)
+  // The container's client was built with quickMongoConfig (functions/health.ts).
+  const connection = container.mongo
   return Promise.resolve({
+    config,
     readStates: async () => {
-      const db = await connectDB({
-        config: quick,
+      const db = await connection.connectDB({
         uri,
         retryPolicy: ONE_ATTEMPT,
-        ...(signal ? { signal } : {}),
+        signal: deadline.signal,
       })
       return readSyncStates(db, config.clusterName, config.resources)
     },
-    mongoHealth: getMongoHealth,
+    mongoHealth: () => connection.getMongoHealth(),
   })
 }

@@ -16,7 +16,7 @@ export interface HealthReport {
   readonly status: 'healthy' | 'unhealthy'
   readonly checkedAt: string
   readonly cluster: string
-  /** The spec's getMongoHealth(), plus why MongoDB could not be read (when it could not). */
+  /** The fault-tolerance contract's getMongoHealth(), plus why MongoDB could not be read (when it could not). */
   readonly mongo: MongoHealth & { readonly error?: string }
   readonly thresholds: FreshnessThresholds
   /** One sentence per failed check, empty when healthy. */

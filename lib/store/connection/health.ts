@@ -5,7 +5,7 @@ import type {
 } from 'mongodb'
 import { logger } from '../../log.js'
 
-/** As mongoose numbers them, which the spec's getMongoHealth() mirrors. */
+/** As mongoose numbers them, which getMongoHealth() mirrors (docs/resilience.md#the-fault-tolerance-contract). */
 export const ReadyState = {
   disconnected: 0,
   connected: 1,

@@ -2,11 +2,13 @@ import type { Db } from 'mongodb'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig, type Config, type Env } from '../../../lib/config.js'
 import { healthResponse } from '../../../lib/health/http-response.js'
-import { healthPorts } from '../../../lib/health/mongo-ports.js'
+import { healthPorts, quickMongoConfig } from '../../../lib/health/mongo-ports.js'
 import { checkHealth, type HealthReport } from '../../../lib/health/report.js'
 import { parseResourceRef } from '../../../lib/resource-ref.js'
 import { checkpointsFor } from '../../../lib/store/bookkeeping/sync-state.js'
-import { connectDB, disconnectDB } from '../../../lib/store/connection/client.js'
+import { MongoConnection } from '../../../lib/store/connection/client.js'
+import { createContainer, type Container } from '../../../lib/runtime/container.js'
+import { createDeadline } from '../../../lib/sync/deadline.js'
 import { ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { randomDbName } from '../store/helpers.js'
 import { invokeScript } from './run-invoke.js'
@@ -31,11 +33,18 @@ function healthConfig(overrides: Env = {}): Config {
   })
 }
 
+/** The health function's warm container in this test file (closed after each test). */
+let container: Container | undefined
+
 /** What the Lambda handler does, in process: the same ports and report. */
 async function check(
   config: Config,
 ): Promise<{ status: number; report: HealthReport; body: string }> {
-  const response = healthResponse(await checkHealth(config, await healthPorts(config, {})))
+  container ??= createContainer(quickMongoConfig(config))
+  const deadline = createDeadline(60_000)
+  const invocation = { config, secrets: {}, deadline, owner: 'health/test', container }
+  const response = healthResponse(await checkHealth(config, await healthPorts(invocation)))
+  deadline.dispose()
   return {
     status: response.statusCode,
     report: JSON.parse(response.body) as HealthReport,
@@ -48,10 +57,11 @@ async function check(
  * check must then connect with its own settings, as in its own Lambda.
  */
 async function withDb<T>(config: Config, body: (db: Db) => Promise<T>): Promise<T> {
+  const own = new MongoConnection(config)
   try {
-    return await body(await connectDB({ config }))
+    return await body(await own.connectDB())
   } finally {
-    await disconnectDB()
+    await own.disconnectDB()
   }
 }
 
@@ -84,7 +94,8 @@ const track = (config: Config) => (configs.push(config), config)
 
 afterEach(async () => {
   if (process.env.TOXIPROXY_URL) await toxi.setEnabled('mongo', true)
-  await disconnectDB()
+  await container?.mongo.disconnectDB()
+  container = undefined
 })
 
 afterAll(async () => {
@@ -234,9 +245,7 @@ describe('npm run invoke -- health, after real reconcile and watch runs', () => 
 
   afterAll(async () => {
     const config = loadConfig({ ...process.env, MONGODB_DB: db })
-    const handle = await connectDB({ config })
-    await handle.dropDatabase().catch(() => undefined)
-    await disconnectDB()
+    await withDb(config, (handle) => handle.dropDatabase()).catch(() => undefined)
   })
 
   it('answers 503 before any run, 200 after a reconcile and a watch window, and exits 0 only then', async () => {

@@ -4,7 +4,7 @@ import { vi } from 'vitest'
 import { loadConfig, type Config, type Env } from '../../../lib/config.js'
 import type { KubeObject } from '../../../lib/kube/types.js'
 import type { RetryPolicy } from '../../../lib/retry.js'
-import { connectDB, disconnectDB } from '../../../lib/store/connection/client.js'
+import { MongoConnection } from '../../../lib/store/connection/client.js'
 
 /** A database of its own per test, so tests never see each other's documents. */
 export const randomDbName = (prefix = 'store') => `${prefix}_${randomBytes(5).toString('hex')}`
@@ -30,17 +30,23 @@ export function testConfig(overrides: Env = {}): Config {
   })
 }
 
-/** Connects the container client to a fresh database of its own. */
-export async function freshDb(overrides: Env = {}): Promise<{ db: Db; config: Config }> {
-  await disconnectDB()
+/** The test's connection, as a container keeps one (one at a time: freshDb closes the last). */
+let connection: MongoConnection | undefined
+
+/** Connects a fresh client to a fresh database of its own. */
+export async function freshDb(
+  overrides: Env = {},
+): Promise<{ db: Db; config: Config; mongo: MongoConnection }> {
+  await connection?.disconnectDB()
   const config = testConfig(overrides)
-  const db = await connectDB({ config, retryPolicy: fastRetry })
-  return { db, config }
+  connection = new MongoConnection(config)
+  const db = await connection.connectDB({ retryPolicy: fastRetry })
+  return { db, config, mongo: connection }
 }
 
 export async function dropAndDisconnect(db: Db | undefined): Promise<void> {
   await db?.dropDatabase().catch(() => undefined)
-  await disconnectDB()
+  await connection?.disconnectDB()
 }
 
 /**

@@ -1,12 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { FatalOperationError } from '../../../../lib/errors.js'
 import type { RetryPolicy } from '../../../../lib/retry.js'
-import {
-  connectDB,
-  disconnectDB,
-  getMongoHealth,
-  isMongoConnected,
-} from '../../../../lib/store/connection/client.js'
+import type { Config } from '../../../../lib/config.js'
+import { MongoConnection, type ConnectOptions } from '../../../../lib/store/connection/client.js'
 import { startMongo, stopMongo } from '../../../stack/control.js'
 import { mongoIsExternal } from '../../../stack/test-helpers.js'
 import { captureOutput, testConfig } from '../helpers.js'
@@ -31,18 +27,31 @@ async function withMongoStopped<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The test's connection, as a warm container keeps one. */
+let mongo: MongoConnection | undefined
+const connectDB = (options: ConnectOptions & { config?: Config } = {}) => {
+  const { config, ...rest } = options
+  if (config) mongo = new MongoConnection(config)
+  if (!mongo) throw new Error('test bug: the first connectDB needs a config')
+  return mongo.connectDB(rest)
+}
+const isMongoConnected = () => mongo?.isMongoConnected() ?? false
+const getMongoHealth = () => mongo!.getMongoHealth()
+
 let output: ReturnType<typeof captureOutput> | undefined
 afterEach(async () => {
   output?.restore()
   output = undefined
-  await disconnectDB()
+  await mongo?.disconnectDB()
+  mongo = undefined
 })
 
 describe('MongoDB connection', () => {
   it('creates one client and shares one connect between concurrent first calls', async () => {
     output = captureOutput()
     const config = testConfig()
-    const dbs = await Promise.all(Array.from({ length: 5 }, () => connectDB({ config })))
+    mongo = new MongoConnection(config)
+    const dbs = await Promise.all(Array.from({ length: 5 }, () => connectDB()))
     expect(new Set(dbs).size).toBe(1)
     expect(await connectDB()).toBe(dbs[0])
     expect(output.events().filter((e) => e.event === 'mongo.connected')).toHaveLength(1)
@@ -55,7 +64,7 @@ describe('MongoDB connection', () => {
 
   it('reports disconnected with readyState 0 after disconnectDB', async () => {
     await connectDB({ config: testConfig() })
-    await disconnectDB()
+    await mongo!.disconnectDB()
     expect(isMongoConnected()).toBe(false)
     expect(getMongoHealth()).toMatchObject({ connected: false, readyState: 0 })
   })
@@ -147,8 +156,8 @@ describe('MongoDB restarted between two operations', () => {
     await expect(connectDB()).rejects.toThrow(
       /MongoDB connection was lost \(.+\) and reconnect is disabled \(ENABLE_MONGO_RECONNECT=false\)/,
     )
-    // The next invocation starts afresh instead of inheriting the loss.
-    const again = await connectDB({ config: testConfig({ ENABLE_MONGO_RECONNECT: 'false' }) })
+    // The next invocation starts afresh, on the same connection, instead of inheriting the loss.
+    const again = await connectDB()
     expect(again).not.toBe(first)
     await again.client.db(first.databaseName).dropDatabase()
   })

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { KubeObject } from '../../../../lib/kube/types.js'
 import type { RetryPolicy } from '../../../../lib/retry.js'
 import { writeChunked } from '../../../../lib/store/writes/bulk-writer.js'
-import { connectDB, disconnectDB } from '../../../../lib/store/connection/client.js'
+import { MongoConnection } from '../../../../lib/store/connection/client.js'
 import type { WriteOp } from '../../../../lib/store/writes/write-op.js'
 import type { InventoryDocument } from '../../../../lib/store/documents/mapper.js'
 import { mongoUriThroughToxiproxy, ToxiproxyClient } from '../../../stack/toxiproxy.js'
@@ -34,12 +34,13 @@ const range = (prefix: string, from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`)
 
 let db: Db | undefined
+let mongo: MongoConnection | undefined
 let output: ReturnType<typeof captureOutput> | undefined
 afterEach(async () => {
   output?.restore()
   await toxiproxy.removeToxic(PROXY, TOXIC).catch(() => undefined)
   await db?.dropDatabase().catch(() => undefined)
-  await disconnectDB()
+  await mongo?.disconnectDB()
 })
 
 describe('chunked bulk write through a failing network', () => {
@@ -51,8 +52,10 @@ describe('chunked bulk write through a failing network', () => {
       BULK_WRITE_BATCH_DELAY_MS: '5',
       MONGODB_SOCKET_TIMEOUT_MS: '5000',
     })
-    db = await connectDB({ config, uri, retryPolicy: patientRetry })
-    const pods = db.collection<InventoryDocument>('pods')
+    mongo = new MongoConnection(config)
+    const connected = await mongo.connectDB({ uri, retryPolicy: patientRetry })
+    db = connected
+    const pods = connected.collection<InventoryDocument>('pods')
     const mapping = {
       cluster: 'tx',
       apiVersion: 'v1',
@@ -139,7 +142,7 @@ describe('chunked bulk write through a failing network', () => {
     expect(result.inserted + result.updated + result.deleted + result.skippedByGuard).toBe(10_000)
     expect(processedAtFault).toBeLessThan(100)
 
-    // The retries are in the logs, as the spec's log section shows them.
+    // The retries are in the logs, as docs/resilience.md#the-fault-tolerance-contract lists them.
     expect(count('bulk.chunked')).toBe(1)
     expect(count('chunk.failed')).toBeGreaterThan(0)
     expect(count('chunk.retry-succeeded')).toBe(result.retriedChunks)
