@@ -3,8 +3,10 @@ import { parseResourceRef, type ResourceRef } from './resource-ref.js'
 
 /**
  * Every environment variable the tool reads, in one table: the parser, the
- * default and the sentence users see. The README's configuration reference is
+ * default and the sentence users see. docs/configuration.md's reference is
  * checked against this table by a unit test, so the two cannot drift.
+ * It is longer than our other files on purpose: one entry per variable, read
+ * as a table, and splitting it would separate a variable from its neighbours.
  */
 export interface VariableSpec<T> {
   readonly name: string

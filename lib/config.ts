@@ -128,16 +128,7 @@ function toConfig(p: ParsedVariables): Config {
       maxDelayMs: p.RETRY_MAX_DELAY_MS,
       backoffMultiplier: p.RETRY_BACKOFF_MULTIPLIER,
     },
-    mongodb: {
-      uri: p.MONGODB_URI,
-      secretId: p.MONGODB_SECRET_ID,
-      db: p.MONGODB_DB,
-      connectTimeoutMs: p.MONGODB_TIMEOUT_MS,
-      socketTimeoutMs: p.MONGODB_SOCKET_TIMEOUT_MS,
-      serverSelectionTimeoutMs: p.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
-      poolMax: p.MONGO_POOL_MAX,
-      poolMin: p.MONGO_POOL_MIN,
-    },
+    mongodb: mongodbConfig(p),
     k8s: {
       kubeconfigPath: p.KUBECONFIG,
       kubeconfigSecretId: p.KUBECONFIG_SECRET_ID,
@@ -162,10 +153,7 @@ function toConfig(p: ParsedVariables): Config {
       failureThreshold: p.BREAKER_FAILURE_THRESHOLD,
       halfOpenAfterMs: p.BREAKER_HALF_OPEN_AFTER_MS,
     },
-    pacing: {
-      latencyTargetMs: p.PACING_LATENCY_TARGET_MS,
-      maxDelayMs: p.PACING_MAX_DELAY_MS,
-    },
+    pacing: { latencyTargetMs: p.PACING_LATENCY_TARGET_MS, maxDelayMs: p.PACING_MAX_DELAY_MS },
     clusterName: p.CLUSTER_NAME,
     resources: p.SYNC_RESOURCES,
     watchWindowSeconds: p.WATCH_WINDOW_SECONDS,
@@ -180,6 +168,19 @@ function toConfig(p: ParsedVariables): Config {
       maxWatchAgeSeconds: p.HEALTH_MAX_WATCH_AGE_SECONDS,
       mongoTimeoutMs: p.HEALTH_MONGODB_TIMEOUT_MS,
     },
+  }
+}
+
+function mongodbConfig(p: ParsedVariables): Config['mongodb'] {
+  return {
+    uri: p.MONGODB_URI,
+    secretId: p.MONGODB_SECRET_ID,
+    db: p.MONGODB_DB,
+    connectTimeoutMs: p.MONGODB_TIMEOUT_MS,
+    socketTimeoutMs: p.MONGODB_SOCKET_TIMEOUT_MS,
+    serverSelectionTimeoutMs: p.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+    poolMax: p.MONGO_POOL_MAX,
+    poolMin: p.MONGO_POOL_MIN,
   }
 }
 

@@ -31,15 +31,52 @@ export interface ErrorContext {
   readonly secretId?: string
 }
 
+/** What every error of the project may be built with. */
+export interface SyncErrorOptions {
+  readonly context?: ErrorContext
+  readonly cause?: unknown
+}
+
 /** The project's own errors: a message naming the operation, context, and the cause. */
 export class SyncError extends Error {
   override readonly name: string = 'SyncError'
   readonly context: ErrorContext
 
-  constructor(message: string, options: { context?: ErrorContext; cause?: unknown } = {}) {
+  constructor(message: string, options: SyncErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.context = Object.freeze({ ...options.context })
   }
+}
+
+/*
+ * Our own failures say their kind by class: each extends one of the two bases
+ * below, and classify() reads the base with `instanceof`. The bases live here,
+ * not beside their subclasses (lib/kube/errors.ts, lib/resilience), because
+ * those modules import this one: classify() importing them back would be an
+ * import cycle, and a class that extends SyncError before this module has run
+ * throws.
+ */
+
+/**
+ * A failure another attempt can cure: a request timeout, a cut watch stream,
+ * a silent connection. classify() calls it transient, with its `reason`.
+ */
+export abstract class TransientError extends SyncError {
+  override readonly name: string = 'TransientError'
+  /** What classify() reports (logs carry it as `error.reason`). */
+  abstract readonly reason: string
+}
+
+/**
+ * A failure no further attempt may follow: it cannot help (a protocol bug, a
+ * resource the server does not serve) or it would defeat its purpose (the
+ * deadline, an open circuit breaker). classify() calls it fatal, with its
+ * `reason`.
+ */
+export abstract class NotRetriedError extends SyncError {
+  override readonly name: string = 'NotRetriedError'
+  /** What classify() reports (logs carry it as `error.reason`). */
+  abstract readonly reason: string
 }
 
 /** Thrown when every attempt failed; `cause` is the last real error. */
@@ -53,8 +90,9 @@ export class FatalOperationError extends SyncError {
 }
 
 /** The deadline (AbortSignal) ended the work before it could finish. */
-export class DeadlineError extends SyncError {
+export class DeadlineError extends NotRetriedError {
   override readonly name = 'DeadlineError'
+  override readonly reason = 'deadline'
 }
 
 /** Invalid configuration: one line per problem, all problems at once. */
@@ -121,7 +159,7 @@ const transientMongoCodes = new Set([
   16500, // Cosmos DB: request rate too large
 ])
 
-/** MongoDB codes that mean the credentials: never retried (the spec: code 18). */
+/** MongoDB codes that mean the credentials: never retried (the fault-tolerance contract: code 18). */
 const fatalMongoAuthCodes = new Set([
   18, // AuthenticationFailed
   13, // Unauthorized
@@ -157,7 +195,7 @@ function asErrorLike(e: unknown): ErrorLike | undefined {
   return e !== null && typeof e === 'object' ? e : undefined
 }
 
-/** HTTP status of a Kubernetes ApiException, a watch Status object, or our HttpStatusError. */
+/** HTTP status of a Kubernetes ApiException, a watch Status object, or our KubeApiError. */
 export function httpStatusOf(error: unknown): number | undefined {
   const e = asErrorLike(error)
   if (!e) return undefined
@@ -189,88 +227,102 @@ function hasLabel(e: ErrorLike, label: string): boolean {
   return Array.isArray(e.errorLabels) && e.errorLabels.includes(label)
 }
 
+/** How deep classify() follows `cause` chains (wrappers of wrappers). */
+const MAX_CAUSE_DEPTH = 5
+
 /**
- * Classifies any error the project meets: Kubernetes (ApiException status,
- * watch Status objects, socket errors), MongoDB (driver classes, labels, server
- * codes), AWS SDK v3 (throttling, 5xx, access denied). Our own wrappers
+ * Classifies any error the project meets. Our own errors by class: the
+ * TransientError and NotRetriedError bases say their kind, and wrappers
  * (RetryExhaustedError and friends) are classified by their cause.
+ * Third-party errors by their own classes and codes: Kubernetes (an
+ * ApiException's or KubeApiError's HTTP status, watch Status objects, socket
+ * errors), MongoDB (driver classes, labels, server codes), AWS SDK v3
+ * (throttling, 5xx, access denied).
  */
 export function classify(error: unknown, depth = 0): Classification {
   const e = asErrorLike(error)
   if (!e) return { kind: 'fatal', reason: 'not-an-error' }
-  const name = typeof e.name === 'string' ? e.name : ''
-  const message = typeof e.message === 'string' ? e.message : ''
-  const code = e.code
+  return classifyOwn(error, depth) ?? classifyThirdParty(error, e, depth)
+}
 
+function classifyOwn(error: unknown, depth: number): Classification | undefined {
   if (error instanceof ConfigError) return { kind: 'fatal', reason: 'config' }
-  if (error instanceof DeadlineError) return { kind: 'fatal', reason: 'deadline' }
-  // An open breaker (lib/resilience) already stands for many failed attempts: retrying defeats it.
-  if (name === 'CircuitOpenError') return { kind: 'fatal', reason: 'circuit-open' }
-  if (error instanceof SyncError && e.cause !== undefined && depth < 5)
-    return classify(e.cause, depth + 1)
+  if (error instanceof NotRetriedError) return { kind: 'fatal', reason: error.reason }
+  if (error instanceof TransientError) return { kind: 'transient', reason: error.reason }
+  if (error instanceof SyncError && error.cause !== undefined && depth < MAX_CAUSE_DEPTH)
+    return classify(error.cause, depth + 1)
+  return undefined
+}
 
-  // MongoDB: the spec's fatal case first, so an auth failure wrapped in a
-  // server-selection error still stops at once.
-  if (name.startsWith('Mongo')) {
-    if (typeof code === 'number' && fatalMongoAuthCodes.has(code))
-      return { kind: 'fatal', reason: 'mongo-auth' }
-    if (
-      name === 'MongoAuthError' ||
-      name === 'MongoParseError' ||
-      name === 'MongoMissingCredentialsError'
-    ) {
-      return { kind: 'fatal', reason: 'mongo-config' }
-    }
-    const inner = e.cause !== undefined && depth < 5 ? classify(e.cause, depth + 1) : undefined
-    if (inner?.reason === 'mongo-auth') return inner
-    if (transientMongoNames.has(name)) return { kind: 'transient', reason: name }
-    if (
-      hasLabel(e, 'RetryableWriteError') ||
-      hasLabel(e, 'ResetPool') ||
-      hasLabel(e, 'NetworkError')
-    ) {
-      return { kind: 'transient', reason: 'mongo-retryable' }
-    }
-    if (typeof code === 'number' && transientMongoCodes.has(code))
-      return { kind: 'transient', reason: `mongo-${code}` }
-    return { kind: 'fatal', reason: typeof code === 'number' ? `mongo-${code}` : name }
-  }
-
-  // AWS SDK v3 errors carry $metadata.
-  if (e.$metadata && typeof e.$metadata === 'object') {
-    const status = e.$metadata.httpStatusCode
-    if (transientAwsNames.has(name) || e.$retryable)
-      return { kind: 'transient', reason: `aws-${name}` }
-    if (typeof status === 'number' && (status === 429 || status >= 500))
-      return { kind: 'transient', reason: `aws-${status}` }
-    if (typeof status === 'number' || name !== '')
-      return { kind: 'fatal', reason: `aws-${name || String(status)}` }
-  }
-
+function classifyThirdParty(error: unknown, e: ErrorLike, depth: number): Classification {
+  const name = typeof e.name === 'string' ? e.name : ''
+  if (name.startsWith('Mongo')) return classifyMongo(e, name, depth)
+  const aws = classifyAws(e, name)
+  if (aws) return aws
   const status = httpStatusOf(error)
-  if (status !== undefined) {
-    if (status === 410) return { kind: 'expired', reason: 'http-410' }
-    if (transientHttpStatus.has(status)) {
-      const retryAfterMs = retryAfterMsOf(e)
-      return retryAfterMs === undefined
-        ? { kind: 'transient', reason: `http-${status}` }
-        : { kind: 'transient', reason: `http-${status}`, retryAfterMs }
-    }
-    return { kind: 'fatal', reason: `http-${status}` }
-  }
+  if (status !== undefined) return classifyHttpStatus(status, e)
 
+  const code = e.code
+  const message = typeof e.message === 'string' ? e.message : ''
   if (typeof code === 'string' && transientNetworkCodes.has(code))
     return { kind: 'transient', reason: code }
   if (/socket hang up/i.test(message)) return { kind: 'transient', reason: 'socket hang up' }
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    // A request timeout we set (K8S_REQUEST_TIMEOUT_MS) surfaces as an abort.
+  // A DOMException from AbortSignal.timeout(), or an abort in a library's own timeout.
+  if (name === 'TimeoutError' || name === 'AbortError')
     return { kind: 'transient', reason: 'request-timeout' }
-  }
-  if (e.cause !== undefined && depth < 5) {
+  if (e.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
     const inner = classify(e.cause, depth + 1)
     if (inner.kind !== 'fatal') return inner
   }
   return { kind: 'fatal', reason: name || 'unknown' }
+}
+
+/**
+ * MongoDB driver errors: the fault-tolerance contract's fatal case (code 18) first, so an auth failure
+ * wrapped in a server-selection error still stops at once.
+ */
+function classifyMongo(e: ErrorLike, name: string, depth: number): Classification {
+  const code = e.code
+  if (typeof code === 'number' && fatalMongoAuthCodes.has(code))
+    return { kind: 'fatal', reason: 'mongo-auth' }
+  if (
+    name === 'MongoAuthError' ||
+    name === 'MongoParseError' ||
+    name === 'MongoMissingCredentialsError'
+  ) {
+    return { kind: 'fatal', reason: 'mongo-config' }
+  }
+  const inner =
+    e.cause !== undefined && depth < MAX_CAUSE_DEPTH ? classify(e.cause, depth + 1) : undefined
+  if (inner?.reason === 'mongo-auth') return inner
+  if (transientMongoNames.has(name)) return { kind: 'transient', reason: name }
+  if (hasLabel(e, 'RetryableWriteError') || hasLabel(e, 'ResetPool') || hasLabel(e, 'NetworkError'))
+    return { kind: 'transient', reason: 'mongo-retryable' }
+  if (typeof code === 'number' && transientMongoCodes.has(code))
+    return { kind: 'transient', reason: `mongo-${code}` }
+  return { kind: 'fatal', reason: typeof code === 'number' ? `mongo-${code}` : name }
+}
+
+/** AWS SDK v3 errors carry `$metadata`; undefined when this is not one. */
+function classifyAws(e: ErrorLike, name: string): Classification | undefined {
+  if (!e.$metadata || typeof e.$metadata !== 'object') return undefined
+  const status = e.$metadata.httpStatusCode
+  if (transientAwsNames.has(name) || e.$retryable)
+    return { kind: 'transient', reason: `aws-${name}` }
+  if (typeof status === 'number' && (status === 429 || status >= 500))
+    return { kind: 'transient', reason: `aws-${status}` }
+  if (typeof status === 'number' || name !== '')
+    return { kind: 'fatal', reason: `aws-${name || String(status)}` }
+  return undefined
+}
+
+function classifyHttpStatus(status: number, e: ErrorLike): Classification {
+  if (status === 410) return { kind: 'expired', reason: 'http-410' }
+  if (!transientHttpStatus.has(status)) return { kind: 'fatal', reason: `http-${status}` }
+  const retryAfterMs = retryAfterMsOf(e)
+  return retryAfterMs === undefined
+    ? { kind: 'transient', reason: `http-${status}` }
+    : { kind: 'transient', reason: `http-${status}`, retryAfterMs }
 }
 
 export const isTransient = (error: unknown): boolean => classify(error).kind === 'transient'

@@ -34,7 +34,7 @@ export function apiVersionOf(ref: ResourceRef): string {
   return ref.group === '' ? ref.version : `${ref.group}/${ref.version}`
 }
 
-/** DESIGN.md: `<plural>` for the core group, `<plural>.<group>` otherwise. */
+/** docs/design.md#collections: `<plural>` for the core group, `<plural>.<group>` otherwise. */
 export function collectionNameOf(ref: ResourceRef): string {
   return ref.group === '' ? ref.plural : `${ref.plural}.${ref.group}`
 }

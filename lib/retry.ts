@@ -1,4 +1,3 @@
-import { getConfig } from './config.js'
 import {
   classify,
   DeadlineError,
@@ -13,9 +12,14 @@ import { errorFields, logger } from './log.js'
  * Why not cockatiel's RetryPolicy: in 3.2.1 (the last line that runs on
  * Node 20) its backoff delay ignores the AbortSignal, so a retry could sleep
  * past the Lambda deadline. The loop below is small and honours the signal in
- * every sleep and before every attempt; the backoff arithmetic is the spec's.
+ * every sleep and before every attempt; backoff as in docs/resilience.md#retry-and-error-handling.
+ * Like cockatiel, it reports what happens through typed events and leaves
+ * logging to the caller, who knows the context: a caller that passes a
+ * handler logs that event itself, once; a missing handler is replaced by one
+ * default log line (logRetry, logSuccessAfterRetry, logGiveUp).
  */
 
+/** The RETRY_* settings; callers pass the configured ones (`config.retry`). */
 export interface RetryPolicy {
   readonly maxAttempts: number
   readonly initialDelayMs: number
@@ -23,25 +27,48 @@ export interface RetryPolicy {
   readonly backoffMultiplier: number
 }
 
-export interface RetryEvent {
+/** What every retry event says. */
+export interface RetryEventBase {
+  /** The operation, as named to retryWithBackoff. */
+  readonly operation: string
+  /** The caller's context, with `operation`. */
+  readonly context: ErrorContext
+  /** The attempt that just ended (1 = the first). */
   readonly attempt: number
   readonly maxAttempts: number
+}
+
+/** An attempt failed with a transient error; the next starts after `delayMs`. */
+export interface RetryEvent extends RetryEventBase {
   readonly delayMs: number
+  readonly error: unknown
+  /** classify()'s reason for `error`. */
+  readonly reason: string
+}
+
+/** An attempt after at least one failure succeeded. */
+export type RetrySuccessEvent = RetryEventBase
+
+/** The last attempt failed with a transient error; RetryExhaustedError follows. */
+export interface RetryGiveUpEvent extends RetryEventBase {
   readonly error: unknown
   readonly reason: string
 }
 
 export interface RetryOptions {
-  /** Extra fatal test on top of classify() (the spec's option). */
+  readonly policy: RetryPolicy
+  /** Extra fatal test on top of classify() (`isFatal`, docs/resilience.md#retry-and-error-handling). */
   readonly isFatal?: (error: unknown) => boolean
   /** The deadline: no sleep outlives it, no attempt starts after it. */
   readonly signal?: AbortSignal
-  /** Defaults to the configured RETRY_* values. */
-  readonly policy?: RetryPolicy
-  /** Context added to the error and to every log line. */
+  /** Context added to the error and to every event. */
   readonly context?: ErrorContext
-  /** Called before each backoff sleep (metrics, reconnect bookkeeping). */
+  /** Before each backoff sleep. Default: logRetry (one 'retry' warn line). */
   readonly onRetry?: (event: RetryEvent) => void
+  /** A success after a retry. Default: logSuccessAfterRetry (one 'retry.succeeded' info line). */
+  readonly onSuccessAfterRetry?: (event: RetrySuccessEvent) => void
+  /** The attempts are used up. Default: logGiveUp (one 'retry.exhausted' error line). */
+  readonly onGiveUp?: (event: RetryGiveUpEvent) => void
   /** Jitter source, injectable for tests. */
   readonly random?: () => number
 }
@@ -49,19 +76,15 @@ export interface RetryOptions {
 /** Spread of the jitter around the exponential delay: [0.8, 1.2] x base. */
 const JITTER = 0.2
 
-function defaultPolicy(): RetryPolicy {
-  return getConfig().retry
-}
-
 /**
  * Delay before retry number `attempt` (1 = after the first failure):
  * initial x multiplier^(attempt-1), +-20 % jitter so that many invocations
  * failing together do not retry together, never above the cap.
- * Defaults give about 1 s, 2 s, 4 s, 8 s, 16 s.
+ * The documented RETRY_* defaults give about 1 s, 2 s, 4 s, 8 s, 16 s.
  */
 export function calculateBackoff(
   attempt: number,
-  policy: RetryPolicy = defaultPolicy(),
+  policy: RetryPolicy,
   random: () => number = Math.random,
 ): number {
   const exponent = Math.max(0, attempt - 1)
@@ -104,79 +127,106 @@ function deadlineError(signal: AbortSignal | undefined): DeadlineError {
  */
 export async function retryWithBackoff<T>(
   fn: (attempt: number) => Promise<T>,
-  context: string,
-  options: RetryOptions = {},
+  operation: string,
+  options: RetryOptions,
 ): Promise<T> {
-  const policy = options.policy ?? defaultPolicy()
-  const random = options.random ?? Math.random
-  const { signal } = options
-  const base: ErrorContext = { ...options.context, operation: context }
+  const { policy, signal } = options
+  const context: ErrorContext = { ...options.context, operation }
 
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) {
-      throw new DeadlineError(`${context}: deadline reached before attempt ${attempt}`, {
-        context: { ...base, attempt },
+      throw new DeadlineError(`${operation}: deadline reached before attempt ${attempt}`, {
+        context: { ...context, attempt },
         cause: signal.reason,
       })
     }
+    const event: RetryEventBase = { operation, context, attempt, maxAttempts: policy.maxAttempts }
     let error: unknown
     try {
       const result = await fn(attempt)
-      if (attempt > 1) {
-        logger.info(`${context}: succeeded on attempt ${attempt}`, {
-          event: 'retry.succeeded',
-          ...base,
-          attempt,
-        })
-      }
+      const onSuccess = options.onSuccessAfterRetry ?? logSuccessAfterRetry
+      if (attempt > 1) onSuccess(event)
       return result
     } catch (caught) {
       error = caught
     }
-
-    const { kind, reason, retryAfterMs } = classify(error)
-    const ctx: ErrorContext = { ...base, attempt, attempts: policy.maxAttempts }
-    if (kind !== 'transient' || options.isFatal?.(error)) {
-      throw new FatalOperationError(
-        `${context} failed (${reason}, not retried): ${messageOf(error)}`,
-        {
-          context: ctx,
-          cause: error,
-        },
-      )
-    }
-    if (attempt >= policy.maxAttempts) {
-      logger.error(`${context}: giving up after ${attempt} attempts`, {
-        event: 'retry.exhausted',
-        ...ctx,
-        ...errorFields(error),
-      })
-      throw new RetryExhaustedError(
-        `${context} failed after ${attempt} attempts (${reason}): ${messageOf(error)}`,
-        {
-          context: ctx,
-          cause: error,
-        },
-      )
-    }
-
-    const backoff = calculateBackoff(attempt, policy, random)
-    // A server's Retry-After wins over our guess, within the cap.
-    const delayMs = Math.min(policy.maxDelayMs, Math.max(backoff, retryAfterMs ?? 0))
-    logger.warn(`${context}: retrying in ${delayMs}ms (attempt ${attempt}/${policy.maxAttempts})`, {
-      event: 'retry',
-      ...ctx,
-      delayMs,
-      ...errorFields(error),
-    })
-    options.onRetry?.({ attempt, maxAttempts: policy.maxAttempts, delayMs, error, reason })
+    const { delayMs, reason } = afterFailure(error, event, options)
     try {
       await sleep(delayMs, signal)
     } catch {
       throw new RetryExhaustedError(
-        `${context} failed after ${attempt} attempts (${reason}; deadline reached before the next): ${messageOf(error)}`,
-        { context: ctx, cause: error },
+        `${operation} failed after ${attempt} attempts (${reason}; deadline reached before the next): ${messageOf(error)}`,
+        { context: failureContext(event), cause: error },
       )
     }
   }
+}
+
+/**
+ * After a failed attempt: throws FatalOperationError (not retried) or
+ * RetryExhaustedError (attempts used up), else reports the retry and says how
+ * long to wait.
+ */
+function afterFailure(
+  error: unknown,
+  event: RetryEventBase,
+  options: RetryOptions,
+): { readonly delayMs: number; readonly reason: string } {
+  const { operation, attempt } = event
+  const { policy } = options
+  const { kind, reason, retryAfterMs } = classify(error)
+  if (kind !== 'transient' || options.isFatal?.(error)) {
+    throw new FatalOperationError(
+      `${operation} failed (${reason}, not retried): ${messageOf(error)}`,
+      { context: failureContext(event), cause: error },
+    )
+  }
+  if (attempt >= policy.maxAttempts) {
+    const onGiveUp = options.onGiveUp ?? logGiveUp
+    onGiveUp({ ...event, error, reason })
+    throw new RetryExhaustedError(
+      `${operation} failed after ${attempt} attempts (${reason}): ${messageOf(error)}`,
+      { context: failureContext(event), cause: error },
+    )
+  }
+  const backoff = calculateBackoff(attempt, policy, options.random ?? Math.random)
+  // A server's Retry-After wins over our guess, within the cap.
+  const delayMs = Math.min(policy.maxDelayMs, Math.max(backoff, retryAfterMs ?? 0))
+  const onRetry = options.onRetry ?? logRetry
+  onRetry({ ...event, delayMs, error, reason })
+  return { delayMs, reason }
+}
+
+/** The context of a failure's error and log line: the caller's, the attempt, the attempts allowed. */
+function failureContext(event: RetryEventBase): ErrorContext {
+  return { ...event.context, attempt: event.attempt, attempts: event.maxAttempts }
+}
+
+/** The default onRetry: one 'retry' warn line. */
+export function logRetry(event: RetryEvent): void {
+  const { operation, attempt, maxAttempts, delayMs } = event
+  logger.warn(`${operation}: retrying in ${delayMs}ms (attempt ${attempt}/${maxAttempts})`, {
+    event: 'retry',
+    ...failureContext(event),
+    delayMs,
+    ...errorFields(event.error),
+  })
+}
+
+/** The default onSuccessAfterRetry: one 'retry.succeeded' info line. */
+export function logSuccessAfterRetry(event: RetrySuccessEvent): void {
+  logger.info(`${event.operation}: succeeded on attempt ${event.attempt}`, {
+    event: 'retry.succeeded',
+    ...event.context,
+    attempt: event.attempt,
+  })
+}
+
+/** The default onGiveUp: one 'retry.exhausted' error line. */
+export function logGiveUp(event: RetryGiveUpEvent): void {
+  logger.error(`${event.operation}: giving up after ${event.attempt} attempts`, {
+    event: 'retry.exhausted',
+    ...failureContext(event),
+    ...errorFields(event.error),
+  })
 }

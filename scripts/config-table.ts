@@ -1,7 +1,7 @@
 /**
- * The README's configuration reference, generated from lib/config-variables.ts.
+ * The configuration reference, generated from lib/config-variables.ts.
  * scripts/write-config-table.ts (`npm run docs:config`) rewrites the table in
- * README.md; a unit test fails when the two drift.
+ * docs/configuration.md; a unit test fails when the two drift.
  */
 import { format, resolveConfig } from 'prettier'
 import { variables } from '../lib/config-variables.js'
@@ -19,16 +19,18 @@ export function configTable(): string {
   )
 }
 
-export function replaceTable(readme: string): string {
-  const start = readme.indexOf(START)
-  const end = readme.indexOf(END)
-  if (start < 0 || end < start) throw new Error(`README.md lacks the markers ${START} ... ${END}`)
-  return `${readme.slice(0, start + START.length)}\n\n${configTable()}\n\n${readme.slice(end)}`
+export function replaceTable(doc: string): string {
+  const start = doc.indexOf(START)
+  const end = doc.indexOf(END)
+  if (start < 0 || end < start)
+    throw new Error(`docs/configuration.md lacks the markers ${START} ... ${END}`)
+  return `${doc.slice(0, start + START.length)}\n\n${configTable()}\n\n${doc.slice(end)}`
 }
 
-/** The README with a fresh table, formatted as `npm run lint` wants it. */
-export async function formattedReadme(readme: string): Promise<string> {
-  const path = new URL('../README.md', import.meta.url).pathname
-  const options = (await resolveConfig(path)) ?? {}
-  return format(replaceTable(readme), { ...options, parser: 'markdown' })
+export const CONFIG_DOC = new URL('../docs/configuration.md', import.meta.url)
+
+/** docs/configuration.md with a fresh table, formatted as `npm run lint` wants it. */
+export async function formattedConfigDoc(doc: string): Promise<string> {
+  const options = (await resolveConfig(CONFIG_DOC.pathname)) ?? {}
+  return format(replaceTable(doc), { ...options, parser: 'markdown' })
 }

@@ -1,6 +1,5 @@
-/** `npm run docs:config`: rewrites the configuration table in README.md (Prettier-formatted). */
+/** `npm run docs:config`: rewrites the configuration table in docs/configuration.md (Prettier-formatted). */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { formattedReadme } from './config-table.js'
+import { CONFIG_DOC, formattedConfigDoc } from './config-table.js'
 
-const path = new URL('../README.md', import.meta.url)
-writeFileSync(path, await formattedReadme(readFileSync(path, 'utf8')))
+writeFileSync(CONFIG_DOC, await formattedConfigDoc(readFileSync(CONFIG_DOC, 'utf8')))

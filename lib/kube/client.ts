@@ -3,7 +3,6 @@ import http from 'node:http'
 import https from 'node:https'
 import { pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
-import { getConfig } from '../config.js'
 import { SyncError } from '../errors.js'
 import { registerSecret } from '../redact.js'
 import { guarded, type GuardOptions } from '../resilience/circuit-breaker.js'
@@ -22,7 +21,7 @@ import { makeWatchStream } from './watch-stream.js'
  * 429's Retry-After) and a watch that reports how it ended.
  */
 
-/** Where the cluster credentials come from (DESIGN.md configuration contract). */
+/** Where the cluster credentials come from (docs/design.md#configuration-contract). */
 export type KubeconfigSource =
   /** Kubeconfig YAML or JSON fetched from Secrets Manager. */
   | { readonly kind: 'text'; readonly text: string; readonly secretId: string }
@@ -44,22 +43,20 @@ export interface KubeClient {
   readonly watchStream: WatchStreamFn
 }
 
+/** Both come from the configuration (lib/config.ts); the caller passes them. */
 export interface KubeClientOptions {
   /** K8S_REQUEST_TIMEOUT_MS: a whole list/discovery request; a watch's wait for its headers. */
-  readonly requestTimeoutMs?: number
-  /** The circuit breaker settings (ENABLE_CIRCUIT_BREAKER, BREAKER_*); default getConfig(). */
-  readonly breaker?: GuardOptions['config']
+  readonly requestTimeoutMs: number
+  /** The circuit breaker settings (ENABLE_CIRCUIT_BREAKER, BREAKER_*): a Config fits. */
+  readonly breaker: GuardOptions['config']
 }
 
-export function createKubeClient(
-  source: KubeconfigSource,
-  options: KubeClientOptions = {},
-): KubeClient {
+export function createKubeClient(source: KubeconfigSource, options: KubeClientOptions): KubeClient {
   const kc = loadKubeConfig(source)
   const transport = createTransport(kc, source.kind === 'eks' ? source.getToken : undefined)
-  const timeoutMs = options.requestTimeoutMs ?? getConfig().k8s.requestTimeoutMs
+  const timeoutMs = options.requestTimeoutMs
   // Every request goes through the API server's breaker (a watch: until it is connected).
-  const guard = { config: options.breaker ?? getConfig() }
+  const guard = { config: options.breaker }
   const listPage = makeListPage(transport, { timeoutMs })
   const discover = makeDiscover(transport, { timeoutMs })
   const watchStream = makeWatchStream(transport, { connectTimeoutMs: timeoutMs })

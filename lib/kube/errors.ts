@@ -1,11 +1,21 @@
-import { SyncError, type ErrorContext } from '../errors.js'
+import {
+  NotRetriedError,
+  SyncError,
+  TransientError,
+  type ErrorContext,
+  type SyncErrorOptions,
+} from '../errors.js'
 
 /*
- * Errors of the Kubernetes edge. They carry what lib/errors.ts classify()
- * reads: a numeric `code` (HTTP status: 410 = expired, 429/5xx = transient,
- * 401/403/404 = fatal), `headers` (Retry-After), or a `name`/`code` it knows
- * (TimeoutError, ERR_STREAM_PREMATURE_CLOSE). Messages never carry a
- * request's credentials or an object's content.
+ * Errors of the Kubernetes edge, one class per failure. Each says its kind by
+ * the base it extends (lib/errors.ts): TransientError (a timeout, a cut or a
+ * silent stream: another attempt can cure it) or NotRetriedError (a protocol
+ * bug, a resource the server does not serve). KubeApiError is the server's
+ * own answer: classify() reads its HTTP status, the same field
+ * @kubernetes/client-node's ApiException carries (410 = expired, 429/5xx =
+ * transient, 401/403/404 = fatal). Each `reason` is the one classify()
+ * reported before these were classes, so log queries keep matching. Messages
+ * never carry a request's credentials or an object's content.
  */
 
 /** A Kubernetes `Status` object (error bodies and watch ERROR events). */
@@ -19,8 +29,9 @@ export interface KubeStatus {
 }
 
 /** An HTTP error answer, or a watch ERROR event, from the API server. */
-export class KubeApiError extends Error {
+export class KubeApiError extends SyncError {
   override readonly name = 'KubeApiError'
+  /** The HTTP status (a watch ERROR event: its Status code). */
   readonly code: number
   /** The parsed Status when the body was JSON, else the raw text (truncated). */
   readonly body: KubeStatus | string
@@ -34,10 +45,13 @@ export class KubeApiError extends Error {
     code: number,
     body: KubeStatus | string,
     headers: Readonly<Record<string, string>> = {},
+    context: ErrorContext = {},
   ) {
     const reason = typeof body === 'object' ? body.reason : undefined
     const detail = typeof body === 'object' ? body.message : body.slice(0, 200)
-    super(`${operation}: HTTP ${code}${reason ? ` ${reason}` : ''}${detail ? `: ${detail}` : ''}`)
+    super(`${operation}: HTTP ${code}${reason ? ` ${reason}` : ''}${detail ? `: ${detail}` : ''}`, {
+      context: { operation, ...context },
+    })
     this.code = code
     this.body = body
     this.headers = headers
@@ -45,40 +59,71 @@ export class KubeApiError extends Error {
   }
 }
 
-/** K8S_REQUEST_TIMEOUT_MS passed without an answer: transient (classify: request-timeout). */
-export class KubeTimeoutError extends Error {
-  override readonly name = 'TimeoutError'
-  constructor(operation: string, timeoutMs: number) {
-    super(`${operation}: no answer within ${timeoutMs}ms`)
+/** K8S_REQUEST_TIMEOUT_MS passed without an answer; `cause` is the abort it caused. */
+export class KubeRequestTimeoutError extends TransientError {
+  override readonly name = 'KubeRequestTimeoutError'
+  override readonly reason = 'request-timeout'
+  readonly timeoutMs: number
+
+  constructor(operation: string, timeoutMs: number, options: SyncErrorOptions = {}) {
+    super(`${operation}: no answer within ${timeoutMs}ms`, {
+      ...options,
+      context: { operation, ...options.context },
+    })
+    this.timeoutMs = timeoutMs
   }
 }
 
-/** A watch stream that broke off in the middle of an event: a cut, transient. */
-export class WatchTruncatedError extends Error {
+/**
+ * A watch stream that stopped before it should: the server, a proxy or the
+ * network cut it. The watcher resumes from the last resourceVersion it
+ * yielded, so the change in flight is sent again, never skipped. The reason
+ * is Node's code for a stream closed early.
+ */
+export abstract class KubeStreamClosedError extends TransientError {
+  override readonly name: string = 'KubeStreamClosedError'
+  override readonly reason = 'ERR_STREAM_PREMATURE_CLOSE'
+}
+
+/** The body ended inside an event (the server ends every event with a newline). */
+export class WatchTruncatedError extends KubeStreamClosedError {
   override readonly name: string = 'WatchTruncatedError'
-  readonly code = 'ERR_STREAM_PREMATURE_CLOSE'
 }
 
 /**
  * A watch line that is not JSON: bytes lost in the middle of the stream (a
- * proxy that cut a stream and kept writing). Like a cut, transient: the
- * watcher logs it and resumes from the last good resourceVersion, so the
- * damaged event is sent again, never skipped. Persistent damage still ends
- * the window once the reconnection attempts are spent.
+ * proxy that cut a stream and kept writing). Treated like a cut; persistent
+ * damage still ends the window once the reconnection attempts are spent.
  */
 export class WatchGarbledError extends WatchTruncatedError {
   override readonly name = 'WatchGarbledError'
 }
 
-/** Well-formed JSON that is not a watch event (unknown type, no resourceVersion): a protocol bug, fatal. */
-export class WatchParseError extends Error {
-  override readonly name = 'WatchParseError'
+/** The server closed a watch well before the timeoutSeconds we asked for. */
+export class WatchEndedEarlyError extends KubeStreamClosedError {
+  override readonly name = 'WatchEndedEarlyError'
 }
 
-/** Discovery says the group/version does not serve this resource: fatal, like a 404. */
-export class ResourceNotFoundError extends SyncError {
+/**
+ * A watch that sent nothing, not even its end, well past its timeoutSeconds:
+ * a dead connection, like a socket timeout (hence its reason).
+ */
+export class WatchStalledError extends TransientError {
+  override readonly name = 'WatchStalledError'
+  override readonly reason = 'ETIMEDOUT'
+}
+
+/** Well-formed JSON that is not a watch event (unknown type, no resourceVersion): a protocol bug. */
+export class WatchParseError extends NotRetriedError {
+  override readonly name = 'WatchParseError'
+  override readonly reason = 'WatchParseError'
+}
+
+/** Discovery says the group/version does not serve this resource: an answer, like a 404. */
+export class ResourceNotFoundError extends NotRetriedError {
   override readonly name = 'ResourceNotFoundError'
-  readonly code = 404
+  override readonly reason = 'http-404'
+
   constructor(message: string, context: ErrorContext = {}) {
     super(message, { context })
   }
@@ -104,16 +149,4 @@ export function inconsistentContinueOf(error: unknown): string | undefined {
   if (api?.code !== 410 || typeof api.body !== 'object') return undefined
   const token = api.body.metadata?.continue
   return token ? token : undefined
-}
-
-/** A watch the server closed before the timeout we asked for: treated as a cut (transient). */
-export class WatchEndedEarlyError extends Error {
-  override readonly name = 'WatchEndedEarlyError'
-  readonly code = 'ERR_STREAM_PREMATURE_CLOSE'
-}
-
-/** A watch that sent nothing, not even its end, well past its timeoutSeconds: a dead connection. */
-export class WatchStalledError extends Error {
-  override readonly name = 'WatchStalledError'
-  readonly code = 'ETIMEDOUT'
 }

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder'
 
-import { DeadlineError } from '../errors.js'
-import { KubeApiError, KubeTimeoutError, type KubeStatus } from './errors.js'
+import { DeadlineError, type ErrorContext } from '../errors.js'
+import { KubeApiError, KubeRequestTimeoutError, type KubeStatus } from './errors.js'
 
 /*
  * The HTTP edge every Kubernetes call goes through. client.ts supplies the
@@ -56,7 +56,11 @@ export async function readText(
 }
 
 /** Turns a non-2xx answer into a KubeApiError keeping status, Status body and headers. */
-export async function apiErrorOf(operation: string, response: HttpResponse): Promise<KubeApiError> {
+export async function apiErrorOf(
+  operation: string,
+  response: HttpResponse,
+  context: ErrorContext = {},
+): Promise<KubeApiError> {
   const text = await readText(response.body, MAX_ERROR_BODY_CHARS)
   let body: KubeStatus | string = text
   try {
@@ -65,7 +69,7 @@ export async function apiErrorOf(operation: string, response: HttpResponse): Pro
   } catch {
     // Not JSON (a proxy's HTML page): keep the text, the status says enough.
   }
-  return new KubeApiError(operation, response.status, body, response.headers)
+  return new KubeApiError(operation, response.status, body, response.headers, context)
 }
 
 export interface Deadline {
@@ -73,7 +77,7 @@ export interface Deadline {
   readonly signal: AbortSignal
   /** Stop the timeout (the answer arrived); the caller's signal still applies. */
   readonly clear: () => void
-  /** Maps an error thrown under this deadline to DeadlineError / KubeTimeoutError when one fired. */
+  /** Maps an error thrown under this deadline to DeadlineError / KubeRequestTimeoutError when one fired. */
   readonly explain: (error: unknown) => unknown
 }
 
@@ -85,6 +89,7 @@ export function requestDeadline(
   operation: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  context: ErrorContext = {},
 ): Deadline {
   const timeout = new AbortController()
   const timer = setTimeout(() => timeout.abort(), timeoutMs)
@@ -94,9 +99,14 @@ export function requestDeadline(
     clear: () => clearTimeout(timer),
     explain: (error) => {
       if (signal?.aborted) {
-        return new DeadlineError(`${operation}: aborted (deadline)`, { cause: signal.reason })
+        return new DeadlineError(`${operation}: aborted (deadline)`, {
+          context: { operation, ...context },
+          cause: signal.reason,
+        })
       }
-      if (timeout.signal.aborted) return new KubeTimeoutError(operation, timeoutMs)
+      if (timeout.signal.aborted) {
+        return new KubeRequestTimeoutError(operation, timeoutMs, { context, cause: error })
+      }
       return error
     },
   }
@@ -105,18 +115,25 @@ export function requestDeadline(
 /**
  * GET a JSON document within `timeoutMs` (headers and body). Non-2xx answers
  * throw KubeApiError; the caller's abort throws DeadlineError; the timeout
- * throws KubeTimeoutError (transient).
+ * throws KubeRequestTimeoutError (transient). `context` goes into each.
  */
 export async function getJson<T>(
   transport: HttpTransport,
   operation: string,
   request: Omit<HttpRequest, 'signal'>,
-  options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  options: {
+    readonly timeoutMs: number
+    readonly signal?: AbortSignal
+    readonly context?: ErrorContext
+  },
 ): Promise<T> {
-  const deadline = requestDeadline(operation, options.timeoutMs, options.signal)
+  const { context } = options
+  const deadline = requestDeadline(operation, options.timeoutMs, options.signal, context)
   try {
     const response = await transport({ ...request, signal: deadline.signal })
-    if (response.status < 200 || response.status > 299) throw await apiErrorOf(operation, response)
+    if (response.status < 200 || response.status > 299) {
+      throw await apiErrorOf(operation, response, context)
+    }
     return parseJson<T>(operation, await readText(response.body))
   } catch (error) {
     throw deadline.explain(error)

@@ -15,7 +15,7 @@ export function makeListPage(
       transport,
       operation,
       { path: collectionPath(resolved, namespace), query: listQuery(request), compressed: true },
-      { timeoutMs: options.timeoutMs, signal },
+      { timeoutMs: options.timeoutMs, signal, context: { resource: resolved.ref.id, namespace } },
     )
     return {
       items: (raw.items ?? []).map((item) => withTypeMeta(item, resolved)),

@@ -30,7 +30,8 @@ export interface ListPagesOptions {
    */
   readonly namespaces?: readonly string[]
   readonly signal?: AbortSignal
-  readonly policy?: RetryPolicy
+  /** Retries of each page request (RETRY_*: `config.retry`). */
+  readonly policy: RetryPolicy
   /** Full restarts after a 410 on a continue page before giving up consistency. Default 2. */
   readonly maxRestarts?: number
   /**
@@ -66,81 +67,118 @@ const DEFAULT_MAX_RESTARTS = 2
 /** A server that expires even the tokens it just offered is compacting in a loop: stop. */
 const MAX_INCONSISTENT_FOLLOWS = 3
 
+/** Restarts and inconsistent continues so far, over every pass of one listPages(). */
+interface PassCounts {
+  restarts: number
+  follows: number
+}
+
+/** Where one page request stands in its pass. */
+interface PageRequest {
+  readonly namespace: string | undefined
+  readonly page: number
+  readonly continueToken: string | undefined
+}
+
+type PageOutcome =
+  | { readonly action: 'page'; readonly raw: RawList }
+  | { readonly action: 'restart' }
+  | { readonly action: 'follow'; readonly token: string }
+
 export async function* listPages(
   listFn: ListPageFn,
   options: ListPagesOptions,
 ): AsyncGenerator<ListPage, ListPassSummary, undefined> {
-  const { resolved, pageSize, signal } = options
-  const resource = resolved.ref.id
-  const maxRestarts = options.maxRestarts ?? DEFAULT_MAX_RESTARTS
+  const counts: PassCounts = { restarts: 0, follows: 0 }
+  for (;;) {
+    const summary = yield* listPass(listFn, options, counts)
+    if (summary !== 'restart') return summary
+    counts.restarts++
+  }
+}
+
+/** One pass over every scope, page by page; 'restart' when a 410 calls for a fresh pass. */
+async function* listPass(
+  listFn: ListPageFn,
+  options: ListPagesOptions,
+  counts: PassCounts,
+): AsyncGenerator<ListPage, ListPassSummary | 'restart', undefined> {
+  const { resolved } = options
   const scopes = resolved.namespaced && options.namespaces ? options.namespaces : [undefined]
-  let restarts = 0
-  let follows = 0
+  let page = 0
+  let items = 0
+  let consistent = true
+  let restarted = counts.restarts > 0
+  const resourceVersions: Record<string, string> = {}
 
-  pass: for (;;) {
-    let page = 0
-    let items = 0
-    let consistent = true
-    let restarted = restarts > 0
-    const resourceVersions: Record<string, string> = {}
+  for (const namespace of scopes) {
+    let continueToken: string | undefined
+    let listResourceVersion: string | undefined
+    do {
+      page++
+      const outcome = await fetchPage(listFn, options, { namespace, page, continueToken }, counts)
+      if (outcome.action === 'restart') return 'restart'
+      if (outcome.action === 'follow') {
+        continueToken = outcome.token
+        consistent = false
+        counts.follows++
+        page--
+        continue
+      }
+      const { raw } = outcome
+      // Pages after an inconsistent continue come from a newer version: report what was served.
+      listResourceVersion = consistent
+        ? (listResourceVersion ?? raw.metadata.resourceVersion)
+        : raw.metadata.resourceVersion
+      resourceVersions[namespace ?? ''] = listResourceVersion
+      items += raw.items.length
+      continueToken = raw.metadata.continue || undefined
+      const current: ListPage = {
+        items: raw.items,
+        page,
+        listResourceVersion,
+        consistent,
+        restarted,
+        namespace,
+      }
+      restarted = false
+      yield current
+    } while (continueToken !== undefined)
+  }
+  return { pages: page, items, restarts: counts.restarts, consistent, resourceVersions }
+}
 
-    for (const namespace of scopes) {
-      let continueToken: string | undefined
-      let listResourceVersion: string | undefined
-      do {
-        page++
-        let raw: RawList
-        try {
-          raw = await retryWithBackoff(
-            () => listFn({ resolved, namespace, limit: pageSize, continueToken, signal }),
-            `list ${resource} page ${page}`,
-            {
-              signal,
-              policy: options.policy,
-              random: options.random,
-              context: { resource, namespace, page },
-            },
-          )
-        } catch (error) {
-          if (continueToken === undefined || classify(error).kind !== 'expired') throw error
-          const state = { resource, namespace, page, restarts, follows }
-          const next = afterExpiredContinue(
-            error,
-            state,
-            maxRestarts,
-            options.allowInconsistentContinue,
-          )
-          if (next.action === 'restart') {
-            restarts++
-            continue pass
-          }
-          continueToken = next.token
-          consistent = false
-          follows++
-          page--
-          continue
-        }
-
-        // Pages after an inconsistent continue come from a newer version: report what was served.
-        listResourceVersion = consistent
-          ? (listResourceVersion ?? raw.metadata.resourceVersion)
-          : raw.metadata.resourceVersion
-        resourceVersions[namespace ?? ''] = listResourceVersion
-        items += raw.items.length
-        continueToken = raw.metadata.continue || undefined
-        const current: ListPage = {
-          items: raw.items,
-          page,
-          listResourceVersion,
-          consistent,
-          restarted,
-          namespace,
-        }
-        restarted = false
-        yield current
-      } while (continueToken !== undefined)
-    }
-    return { pages: page, items, restarts, consistent, resourceVersions }
+/** One page, retried on transient errors; a 410 on a continue page says restart or follow. */
+async function fetchPage(
+  listFn: ListPageFn,
+  options: ListPagesOptions,
+  request: PageRequest,
+  counts: PassCounts,
+): Promise<PageOutcome> {
+  const { resolved, pageSize, signal } = options
+  const { namespace, page, continueToken } = request
+  const resource = resolved.ref.id
+  try {
+    const raw = await retryWithBackoff(
+      () => listFn({ resolved, namespace, limit: pageSize, continueToken, signal }),
+      `list ${resource} page ${page}`,
+      {
+        signal,
+        policy: options.policy,
+        random: options.random,
+        context: { resource, namespace, page },
+      },
+    )
+    return { action: 'page', raw }
+  } catch (error) {
+    if (continueToken === undefined || classify(error).kind !== 'expired') throw error
+    const state = { resource, namespace, page, restarts: counts.restarts, follows: counts.follows }
+    return afterExpiredContinue(
+      error,
+      state,
+      options.maxRestarts ?? DEFAULT_MAX_RESTARTS,
+      options.allowInconsistentContinue,
+    )
   }
 }
 

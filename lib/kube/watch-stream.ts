@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder'
+import type { ErrorContext } from '../errors.js'
 import {
   KubeApiError,
   WatchGarbledError,
@@ -36,7 +37,12 @@ export function makeWatchStream(
 ): WatchStreamFn {
   return async (request: WatchStreamRequest) => {
     const operation = watchOperation(request)
-    const deadline = requestDeadline(operation, options.connectTimeoutMs, request.signal)
+    const context: ErrorContext = {
+      resource: request.resolved.ref.id,
+      namespace: request.namespace,
+      resourceVersion: request.resourceVersion,
+    }
+    const deadline = requestDeadline(operation, options.connectTimeoutMs, request.signal, context)
     try {
       const response = await transport({
         path: collectionPath(request.resolved, request.namespace),
@@ -49,8 +55,8 @@ export function makeWatchStream(
         // Cleared once the headers are in, the timeout leaves the body to the caller's signal.
         signal: deadline.signal,
       })
-      if (response.status !== 200) throw await apiErrorOf(operation, response)
-      return parseWatchEvents(response.body, operation)
+      if (response.status !== 200) throw await apiErrorOf(operation, response, context)
+      return parseWatchEvents(response.body, operation, context)
     } catch (error) {
       throw deadline.explain(error)
     } finally {
@@ -74,8 +80,11 @@ function watchOperation(request: WatchStreamRequest): string {
 export async function* parseWatchEvents(
   body: AsyncIterable<Buffer | string>,
   operation: string,
+  context: ErrorContext = {},
 ): AsyncGenerator<WatchEvent, void, undefined> {
   const decoder = new StringDecoder('utf8')
+  // An error's context names the last good version: where the watcher resumes.
+  const at = { operation, ...context }
   let pending = ''
   for await (const chunk of body) {
     pending += typeof chunk === 'string' ? chunk : decoder.write(chunk)
@@ -83,7 +92,10 @@ export async function* parseWatchEvents(
     while ((newline = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, newline).trim()
       pending = pending.slice(newline + 1)
-      if (line !== '') yield parseEvent(line, operation)
+      if (line === '') continue
+      const event = parseEvent(line, operation, at)
+      at.resourceVersion = event.object.metadata.resourceVersion
+      yield event
     }
   }
   pending += decoder.end()
@@ -91,30 +103,36 @@ export async function* parseWatchEvents(
   if (pending.trim() !== '') {
     throw new WatchTruncatedError(
       `${operation}: stream ended inside an event (${pending.length} chars)`,
+      { context: at },
     )
   }
 }
 
-function parseEvent(line: string, operation: string): WatchEvent {
+function parseEvent(line: string, operation: string, context: ErrorContext): WatchEvent {
+  const options = { context }
   let parsed: { type?: unknown; object?: unknown }
   try {
     parsed = JSON.parse(line) as { type?: unknown; object?: unknown }
   } catch {
     // Never quote the line: it may be a Secret.
-    throw new WatchGarbledError(`${operation}: a line of ${line.length} chars is not JSON`)
+    throw new WatchGarbledError(`${operation}: a line of ${line.length} chars is not JSON`, options)
   }
   const { type, object } = parsed ?? {}
   if (type === 'ERROR') {
     const status = (object ?? {}) as KubeStatus
-    throw new KubeApiError(operation, typeof status.code === 'number' ? status.code : 500, status)
+    const code = typeof status.code === 'number' ? status.code : 500
+    throw new KubeApiError(operation, code, status, {}, context)
   }
   if (typeof type !== 'string' || !EVENT_TYPES.has(type)) {
-    throw new WatchParseError(`${operation}: unknown event type ${JSON.stringify(type)}`)
+    throw new WatchParseError(`${operation}: unknown event type ${JSON.stringify(type)}`, options)
   }
   const rv = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata
     ?.resourceVersion
   if (typeof rv !== 'string' || rv === '') {
-    throw new WatchParseError(`${operation}: ${type} event without metadata.resourceVersion`)
+    throw new WatchParseError(
+      `${operation}: ${type} event without metadata.resourceVersion`,
+      options,
+    )
   }
   return { type: type as WatchEventType, object: object as KubeObject }
 }

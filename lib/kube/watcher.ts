@@ -1,19 +1,20 @@
-import { getConfig } from '../config.js'
 import { classify, messageOf, RetryExhaustedError } from '../errors.js'
 import { errorFields, logger } from '../log.js'
 import { calculateBackoff, sleep, type RetryPolicy } from '../retry.js'
-import { WatchEndedEarlyError, WatchStalledError } from './errors.js'
 import type { WatchStreamFn, WatchStreamRequest } from './operations.js'
 import type { ResolvedResource, WatchEvent } from './types.js'
 import { watchTimeoutSeconds } from './watch-timeout.js'
+import { watchAttempt, type AttemptEnd, type WatchCounters } from './watch-attempt.js'
 
 /*
- * One bounded watch window: the spec's "Kubernetes Watch Reconnection" for a
- * function that must exit. Watches from a saved resourceVersion, yields every
- * event and bookmark in order, and on a cut (socket hang up, ECONNRESET,
- * ETIMEDOUT, 502/503/504, an early end) reconnects from the last version
- * seen with exponential backoff and jitter, at most RETRY_MAX_ATTEMPTS times
- * in a row. Never reconnects after the window's end or the deadline.
+ * One bounded watch window: the watch reconnection of
+ * docs/resilience.md#the-fault-tolerance-contract, for a function that must
+ * exit. Watches from a saved resourceVersion, yields every event and bookmark
+ * in order, and on a cut (socket hang up, ECONNRESET, ETIMEDOUT,
+ * 502/503/504, an early end) reconnects from the last version seen with
+ * exponential backoff and jitter, at most RETRY_MAX_ATTEMPTS times in a row.
+ * Never reconnects after the window's end or the deadline. One request of the
+ * window, and how it can end, is watch-attempt.ts.
  */
 
 export type WatchOutcome = 'window-ended' | 'expired' | 'deadline' | 'failed'
@@ -29,10 +30,11 @@ export interface WatchWindowOptions {
   /** The invocation's deadline. */
   readonly signal?: AbortSignal
   /** ENABLE_K8S_WATCH_RECONNECT; false = the first failure ends this resource's window. */
-  readonly reconnect?: boolean
-  readonly policy?: RetryPolicy
+  readonly reconnect: boolean
+  /** RETRY_*: reconnection attempts in a row and their backoff. */
+  readonly policy: RetryPolicy
   /** K8S_WATCH_TIMEOUT_MS: the longest one watch request stays open. */
-  readonly watchTimeoutMs?: number
+  readonly watchTimeoutMs: number
   /** A stream open this long counts as healthy even without events (resets the attempt count). Default 5 s. */
   readonly healthyAfterMs?: number
   readonly now?: () => number
@@ -53,16 +55,21 @@ export interface WatchWindowResult {
 }
 
 const DEFAULT_HEALTHY_AFTER_MS = 5_000
-/** The server ends a watch at its timeoutSeconds; an end this much sooner is early. */
-const EARLY_END_TOLERANCE_MS = 1_000
-/** Silence this long past timeoutSeconds means the connection is dead. */
-const STALL_GRACE_MS = 5_000
 
-interface Counters {
-  resourceVersion: string
-  events: number
-  bookmarks: number
-  reconnects: number
+/** One window as it runs: what it has seen and its reconnection attempts. */
+interface WindowState {
+  readonly options: WatchWindowOptions
+  /** `ConfigMap watch`: how log messages name the window. */
+  readonly label: string
+  readonly now: () => number
+  readonly random: () => number
+  /** Aborts at the window's end or on the deadline. */
+  readonly stop: AbortSignal
+  readonly counters: WatchCounters
+  /** Failures in a row since the last healthy stream. */
+  failures: number
+  /** The last stream failed: the next connection is a reconnect. */
+  reconnecting: boolean
 }
 
 /**
@@ -75,176 +82,144 @@ export async function* watchWindow(
   options: WatchWindowOptions,
 ): AsyncGenerator<WatchEvent, WatchWindowResult, undefined> {
   const now = options.now ?? Date.now
-  const random = options.random ?? Math.random
-  const policy = options.policy ?? getConfig().retry
-  const reconnect = options.reconnect ?? getConfig().features.k8sWatchReconnect
-  const watchTimeoutMs = options.watchTimeoutMs ?? getConfig().k8s.watchTimeoutMs
-  const healthyAfterMs = options.healthyAfterMs ?? DEFAULT_HEALTHY_AFTER_MS
-  const { resolved, namespace, windowEndsAt } = options
-  const resource = resolved.ref.id
-  const label = `${resolved.kind} watch`
-
   const window = new AbortController()
-  const windowTimer = setTimeout(() => window.abort(), Math.max(0, windowEndsAt - now()))
-  const stop = options.signal ? AbortSignal.any([options.signal, window.signal]) : window.signal
-  const counters: Counters = {
-    resourceVersion: options.fromResourceVersion,
-    events: 0,
-    bookmarks: 0,
-    reconnects: 0,
+  const windowTimer = setTimeout(() => window.abort(), Math.max(0, options.windowEndsAt - now()))
+  const state: WindowState = {
+    options,
+    label: `${options.resolved.kind} watch`,
+    now,
+    random: options.random ?? Math.random,
+    stop: options.signal ? AbortSignal.any([options.signal, window.signal]) : window.signal,
+    counters: {
+      resourceVersion: options.fromResourceVersion,
+      events: 0,
+      bookmarks: 0,
+      reconnects: 0,
+    },
+    failures: 0,
+    reconnecting: false,
   }
-  const end = (outcome: WatchOutcome, error?: unknown): WatchWindowResult => {
-    const result = { ...counters, outcome, ...(error === undefined ? {} : { error }) }
-    logger.info(`${label}: window ${outcome}`, {
-      event: 'watch.ended',
-      resource,
-      namespace,
-      ...counters,
-      outcome,
-    })
-    return result
-  }
-  const stopped = () => end(options.signal?.aborted ? 'deadline' : 'window-ended')
-
-  let failures = 0
-  let reconnecting = false
   try {
     for (;;) {
-      if (stop.aborted || now() >= windowEndsAt) return stopped()
-      const request = {
-        resolved,
-        namespace,
-        resourceVersion: counters.resourceVersion,
-        timeoutSeconds: watchTimeoutSeconds(watchTimeoutMs, windowEndsAt - now(), random),
-        allowWatchBookmarks: true as const,
-      }
-      const onConnected = () => {
-        if (!reconnecting) return
-        reconnecting = false
-        counters.reconnects++
-        logger.info(`${label}: Reconnected successfully`, {
-          event: 'watch.reconnected',
-          resource,
-          namespace,
-          ...counters,
-        })
-      }
-      const ended = yield* streamOnce(watchFn, request, stop, counters, onConnected, now)
-      if (stop.aborted) return stopped()
+      if (state.stop.aborted || now() >= options.windowEndsAt) return stopped(state)
+      const ended = yield* watchAttempt(watchFn, nextRequest(state), {
+        stop: state.stop,
+        counters: state.counters,
+        onConnected: () => connected(state),
+        now,
+      })
+      if (state.stop.aborted) return stopped(state)
       // The server closed the stream at our timeoutSeconds: the normal cycle, watch on at once.
       if (ended.error === undefined) continue
-
-      const { kind, reason } = classify(ended.error)
-      if (kind === 'expired') {
-        logger.warn(
-          `${label}: resourceVersion ${counters.resourceVersion} is too old (410); relist needed`,
-          {
-            event: 'watch.expired',
-            resource,
-            namespace,
-            resourceVersion: counters.resourceVersion,
-          },
-        )
-        return end('expired', ended.error)
-      }
-      logger.error(`Error in ${label}: ${messageOf(ended.error)}`, {
-        event: 'watch.error',
-        resource,
-        namespace,
-        resourceVersion: counters.resourceVersion,
-        ...errorFields(ended.error),
-      })
-      if (kind === 'fatal' || !reconnect) return end('failed', ended.error)
-
-      // client-go's backoff manager resets after a healthy run; so does the spec ("Success -> Reset Attempts").
-      if (ended.delivered > 0 || ended.openMs >= healthyAfterMs) failures = 0
-      failures++
-      if (failures > policy.maxAttempts) {
-        const message = `${label}: gave up after ${policy.maxAttempts} reconnection attempts (${reason})`
-        return end(
-          'failed',
-          new RetryExhaustedError(message, {
-            context: { resource, namespace },
-            cause: ended.error,
-          }),
-        )
-      }
-      const delayMs = calculateBackoff(failures, policy, random)
-      logger.warn(
-        `${label}: Reconnecting in ${delayMs}ms (attempt ${failures}/${policy.maxAttempts})...`,
-        {
-          event: 'watch.reconnecting',
-          resource,
-          namespace,
-          resourceVersion: counters.resourceVersion,
-          delayMs,
-          attempt: failures,
-          maxAttempts: policy.maxAttempts,
-        },
-      )
+      const next = afterFailure(state, ended)
+      if ('result' in next) return next.result
       try {
-        await sleep(delayMs, stop)
+        await sleep(next.delayMs, state.stop)
       } catch {
-        return stopped()
+        return stopped(state)
       }
-      reconnecting = true
+      state.reconnecting = true
     }
   } finally {
     clearTimeout(windowTimer)
   }
 }
 
-interface StreamEnd {
-  /** Undefined when the server ended the stream at the requested timeout. */
-  readonly error?: unknown
-  readonly delivered: number
-  readonly openMs: number
+/** The next watch request: from the last version seen, its timeout spread and within the window. */
+function nextRequest(state: WindowState): Omit<WatchStreamRequest, 'signal'> {
+  const { resolved, namespace, windowEndsAt, watchTimeoutMs } = state.options
+  return {
+    resolved,
+    namespace,
+    resourceVersion: state.counters.resourceVersion,
+    timeoutSeconds: watchTimeoutSeconds(watchTimeoutMs, windowEndsAt - state.now(), state.random),
+    allowWatchBookmarks: true,
+  }
 }
 
-/** One watch request: yields its events, then says how it ended (never throws). */
-async function* streamOnce(
-  watchFn: WatchStreamFn,
-  request: Omit<WatchStreamRequest, 'signal'>,
-  stop: AbortSignal,
-  counters: Counters,
-  onConnected: () => void,
-  now: () => number,
-): AsyncGenerator<WatchEvent, StreamEnd, undefined> {
-  const own = new AbortController()
-  const timeoutMs = request.timeoutSeconds * 1000
-  const stallTimer = setTimeout(() => own.abort(), timeoutMs + STALL_GRACE_MS)
-  const startedAt = now()
-  let delivered = 0
-  try {
-    const events = await watchFn({ ...request, signal: AbortSignal.any([stop, own.signal]) })
-    onConnected()
-    for await (const event of events) {
-      counters.resourceVersion = event.object.metadata.resourceVersion
-      if (event.type === 'BOOKMARK') counters.bookmarks++
-      else counters.events++
-      delivered++
-      yield event
-    }
-    const openMs = now() - startedAt
-    if (openMs < timeoutMs - EARLY_END_TOLERANCE_MS) {
-      const error = new WatchEndedEarlyError(
-        `watch ${request.resolved.ref.id}: stream ended after ${openMs}ms of ${timeoutMs}ms`,
-      )
-      return { error, delivered, openMs }
-    }
-    return { delivered, openMs }
-  } catch (error) {
-    const openMs = now() - startedAt
-    if (own.signal.aborted && !stop.aborted) {
-      const stalled = new WatchStalledError(
-        `watch ${request.resolved.ref.id}: silent for ${openMs}ms`,
-        { cause: error },
-      )
-      return { error: stalled, delivered, openMs }
-    }
-    return { error, delivered, openMs }
-  } finally {
-    clearTimeout(stallTimer)
-    own.abort()
+/** The server answered: after a failure, that is a reconnect (counted and logged once). */
+function connected(state: WindowState): void {
+  if (!state.reconnecting) return
+  state.reconnecting = false
+  state.counters.reconnects++
+  const { resolved, namespace } = state.options
+  logger.info(`${state.label}: Reconnected successfully`, {
+    event: 'watch.reconnected',
+    resource: resolved.ref.id,
+    namespace,
+    ...state.counters,
+  })
+}
+
+/** The window's result, logged once. */
+function end(state: WindowState, outcome: WatchOutcome, error?: unknown): WatchWindowResult {
+  const { counters } = state
+  const { resolved, namespace } = state.options
+  logger.info(`${state.label}: window ${outcome}`, {
+    event: 'watch.ended',
+    resource: resolved.ref.id,
+    namespace,
+    ...counters,
+    outcome,
+  })
+  return { ...counters, outcome, ...(error === undefined ? {} : { error }) }
+}
+
+/** The window's end or the deadline stopped it. */
+function stopped(state: WindowState): WatchWindowResult {
+  return end(state, state.options.signal?.aborted ? 'deadline' : 'window-ended')
+}
+
+/**
+ * After a stream that failed: the window's result when it ends here (410,
+ * a fatal error, reconnection off or used up), else the backoff before the
+ * next attempt.
+ */
+function afterFailure(
+  state: WindowState,
+  ended: AttemptEnd,
+): { readonly result: WatchWindowResult } | { readonly delayMs: number } {
+  const { label, counters } = state
+  const { resolved, namespace, policy } = state.options
+  const at = { resource: resolved.ref.id, namespace, resourceVersion: counters.resourceVersion }
+  const { kind, reason } = classify(ended.error)
+  if (kind === 'expired') {
+    logger.warn(`${label}: resourceVersion ${at.resourceVersion} is too old (410); relist needed`, {
+      event: 'watch.expired',
+      ...at,
+    })
+    return { result: end(state, 'expired', ended.error) }
   }
+  logger.error(`Error in ${label}: ${messageOf(ended.error)}`, {
+    event: 'watch.error',
+    ...at,
+    ...errorFields(ended.error),
+  })
+  if (kind === 'fatal' || !state.options.reconnect) {
+    return { result: end(state, 'failed', ended.error) }
+  }
+
+  // client-go's backoff manager resets after a healthy run; so does the
+  // fault-tolerance contract (docs/resilience.md).
+  const healthyAfterMs = state.options.healthyAfterMs ?? DEFAULT_HEALTHY_AFTER_MS
+  if (ended.delivered > 0 || ended.openMs >= healthyAfterMs) state.failures = 0
+  state.failures++
+  if (state.failures > policy.maxAttempts) {
+    const message = `${label}: gave up after ${policy.maxAttempts} reconnection attempts (${reason})`
+    const context = { resource: at.resource, namespace }
+    const gaveUp = new RetryExhaustedError(message, { context, cause: ended.error })
+    return { result: end(state, 'failed', gaveUp) }
+  }
+  const delayMs = calculateBackoff(state.failures, policy, state.random)
+  logger.warn(
+    `${label}: Reconnecting in ${delayMs}ms (attempt ${state.failures}/${policy.maxAttempts})...`,
+    {
+      event: 'watch.reconnecting',
+      ...at,
+      delayMs,
+      attempt: state.failures,
+      maxAttempts: policy.maxAttempts,
+    },
+  )
+  return { delayMs }
 }

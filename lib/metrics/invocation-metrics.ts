@@ -1,11 +1,10 @@
-import type { ReconcileReport } from '../sync/reconcile-resource.js'
 import type { ReconcileOutput } from '../sync/reconcile-run.js'
-import type { WatchReport } from '../sync/watch-resource.js'
+import type { ResourceReport } from '../sync/resource-report.js'
 import type { WatchOutput } from '../sync/watch-run.js'
 import type { InvocationMetrics } from './emf.js'
 import { reconcileMetricValues, watchMetricValues, type MetricValue } from './metric-values.js'
 
-function perResource<R extends ReconcileReport | WatchReport>(
+function perResource<R extends ResourceReport>(
   reports: readonly R[],
   values: (report: R) => MetricValue[],
 ): InvocationMetrics {

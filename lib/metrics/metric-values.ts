@@ -1,4 +1,5 @@
 import type { ReconcileReport } from '../sync/reconcile-resource.js'
+import type { ReportWriteCounts } from '../sync/resource-report.js'
 import type { WatchReport } from '../sync/watch-resource.js'
 
 /*
@@ -30,7 +31,7 @@ function completeSyncAge(report: { lastCompleteSyncAt?: string | null }, now: Da
 }
 
 /** What reconcile and watch both write (their reports share these fields). */
-function writeValues(report: ReconcileReport | WatchReport): MetricValue[] {
+function writeValues(report: ReportWriteCounts): MetricValue[] {
   return [
     count('ObjectsInserted', report.inserted),
     count('ObjectsUpdated', report.updated),

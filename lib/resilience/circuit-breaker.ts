@@ -7,7 +7,7 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel'
 import type { Config } from '../config.js'
-import { classify, messageOf, SyncError } from '../errors.js'
+import { classify, messageOf, NotRetriedError } from '../errors.js'
 import { logger } from '../log.js'
 
 /*
@@ -26,9 +26,14 @@ export const dependencyLabel: Readonly<Record<Dependency, string>> = {
 
 export type BreakerSettings = Config['breaker']
 
-/** A call refused without being made: the dependency's breaker is open. Not retried within a run. */
-export class CircuitOpenError extends SyncError {
+/**
+ * A call refused without being made: the dependency's breaker is open. Not
+ * retried within a run: an open breaker already stands for many failed
+ * attempts, and retrying would defeat it.
+ */
+export class CircuitOpenError extends NotRetriedError {
   override readonly name = 'CircuitOpenError'
+  override readonly reason = 'circuit-open'
   readonly dependency: Dependency
   /** When the next probe call will be let through. */
   readonly retryAt: Date

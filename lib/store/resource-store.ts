@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb'
+import type { Collection, Db } from 'mongodb'
 import type { Config } from '../config.js'
 import { DeadlineError } from '../errors.js'
 import { guarded } from '../resilience/circuit-breaker.js'
@@ -18,14 +18,7 @@ import { pruneTombstones } from './bookkeeping/tombstones.js'
 import type { WriteCounts, WriteOp } from './writes/write-op.js'
 import type { InventoryDocument } from './documents/mapper.js'
 import type { RunCounts, SyncState } from './bookkeeping/sync-state.js'
-import { serverProfileOf } from './connection/server-profile.js'
-import { loadVersionIndex } from './bookkeeping/version-index.js'
-import {
-  loadVersionSnapshot,
-  saveVersionSnapshot,
-  stampWrites,
-} from './bookkeeping/version-snapshot.js'
-import { retryWithBackoff } from '../retry.js'
+import { ResourceVersions } from './bookkeeping/resource-versions.js'
 
 /** One (cluster, resource) in MongoDB, as the sync sees it: its collection, versions, checkpoint and lease. */
 export interface ResourceStore {
@@ -74,36 +67,22 @@ export function mongoResourceStore(
   const collection = db.collection<InventoryDocument>(collectionNameOf(resolved.ref))
   const checkpoints = checkpointsFor(db, cluster, resolved.ref)
   const stateId = stateIdOf(cluster, resolved.ref)
-  const mapping = {
-    cluster,
-    apiVersion: resolved.apiVersion,
-    kind: resolved.kind,
-    secrets: options.secrets,
-  }
   const deadLetters = new DeadLetterTracker(db, cluster, resource)
-
   // Every call goes through MongoDB's breaker: once it is open, the rest of
   // the run fails at once instead of waiting out server selection per call.
   const guard = <T>(fn: () => Promise<T>): Promise<T> =>
     guarded('mongodb', fn, { config: options.config })
-
-  // Where reading the index from the collection is slow (see version-snapshot.ts),
-  // a snapshot stands in for it. Every write call stamps a fresh write token
-  // first, so a snapshot saved earlier is void; one saved later is taken under
-  // the token of this store's last write.
-  const usesSnapshot = async () => !(await serverProfileOf(db)).atomicConditionalWrites
-  let lastToken: string | undefined
-  // The stored snapshot already says what the collection holds (loaded valid, or saved, and no write since).
-  let snapshotCurrent = false
-  const stamp = async (signal?: AbortSignal): Promise<string> => {
-    snapshotCurrent = false
-    lastToken = await retryWithBackoff(
-      () => guard(() => stampWrites(db, stateId)),
-      `write token for ${resource}`,
-      { policy: options.config.retry, ...(signal ? { signal } : {}) },
-    )
-    return lastToken
-  }
+  const retry = options.config.retry
+  const versions = new ResourceVersions({
+    db,
+    collection,
+    cluster,
+    stateId,
+    resource,
+    retry,
+    guard,
+  })
+  const writer: StoreWriter = { db, collection, resolved, options, versions, deadLetters }
 
   return {
     ensureIndexes: () =>
@@ -113,47 +92,13 @@ export function mongoResourceStore(
       }),
     loadVersions: (namespaces?: readonly string[]) =>
       guard(async () => {
-        let index: Map<string, string> | undefined
-        if (!namespaces && (await usesSnapshot())) index = await loadVersionSnapshot(db, stateId)
-        snapshotCurrent = index !== undefined
-        index ??= await loadVersionIndex(
-          collection,
-          namespaces ? { cluster, namespaces } : { cluster },
-        )
+        const index = await versions.load(namespaces)
         // A dead-lettered object is never up to date: the diff writes it again.
         await deadLetters.markForRetry(index)
         return index
       }),
-    saveVersions: (versions: ReadonlyMap<string, string>) =>
-      guard(async () => {
-        if (snapshotCurrent || !(await usesSnapshot())) return
-        await saveVersionSnapshot(db, stateId, lastToken ?? (await stamp()), versions)
-        snapshotCurrent = true
-      }),
-    async write(
-      ops: WriteOp[],
-      signal?: AbortSignal,
-      source: DeadLetterSource = 'reconcile',
-    ): Promise<WriteCounts> {
-      // Guarded per chunk attempt inside writeChunked.
-      if (ops.length > 0 && (await guard(usesSnapshot))) await stamp(signal)
-      const result = await writeChunked(collection, ops, {
-        resource,
-        mapping,
-        db,
-        config: options.config,
-        deadLetters: deadLetters.forSource(source),
-        ...(signal ? { signal } : {}),
-      })
-      if (result.aborted) {
-        // Some chunks never started: whatever depends on this write (deletes, the checkpoint) must not run.
-        throw new DeadlineError(
-          `bulk write for ${resource} stopped by the deadline: ${result.notStarted} of ${result.total} operations not started`,
-          { context: { resource, chunks: result.chunks } },
-        )
-      }
-      return result
-    },
+    saveVersions: (index: ReadonlyMap<string, string>) => guard(() => versions.save(index)),
+    write: (ops, signal, source = 'reconcile') => write(writer, ops, signal, source),
     pruneDeadLetters: (seen, namespaces) =>
       guard(() => deadLetters.pruneNotListed(seen, namespaces)),
     pruneTombstones: (listResourceVersion: string) =>
@@ -168,4 +113,47 @@ export function mongoResourceStore(
     acquireLease: (owner, ttlMs) => guard(() => acquireLease(db, stateId, owner, ttlMs)),
     releaseLease: (owner) => guard(() => releaseLease(db, stateId, owner)).then(() => undefined),
   }
+}
+
+/** What a store's write calls share. */
+interface StoreWriter {
+  readonly db: Db
+  readonly collection: Collection<InventoryDocument>
+  readonly resolved: ResolvedResource
+  readonly options: MongoStoreOptions
+  readonly versions: ResourceVersions
+  readonly deadLetters: DeadLetterTracker
+}
+
+/** One write call: chunked, guarded per chunk attempt (bulk-writer.ts); all of it, or an error. */
+async function write(
+  writer: StoreWriter,
+  ops: WriteOp[],
+  signal: AbortSignal | undefined,
+  source: DeadLetterSource,
+): Promise<WriteCounts> {
+  const { resolved, options } = writer
+  const resource = resolved.ref.id
+  if (ops.length > 0) await writer.versions.beforeWrite(signal)
+  const result = await writeChunked(writer.collection, ops, {
+    resource,
+    mapping: {
+      cluster: options.config.clusterName,
+      apiVersion: resolved.apiVersion,
+      kind: resolved.kind,
+      secrets: options.secrets,
+    },
+    db: writer.db,
+    config: options.config,
+    deadLetters: writer.deadLetters.forSource(source),
+    ...(signal ? { signal } : {}),
+  })
+  if (result.aborted) {
+    // Some chunks never started: whatever depends on this write (deletes, the checkpoint) must not run.
+    throw new DeadlineError(
+      `bulk write for ${resource} stopped by the deadline: ${result.notStarted} of ${result.total} operations not started`,
+      { context: { resource, chunks: result.chunks } },
+    )
+  }
+  return result
 }

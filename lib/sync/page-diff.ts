@@ -13,7 +13,7 @@ export interface PageDiff {
 /**
  * Diffs one page against the stored-version index. Objects whose stored
  * version is the same, or newer (a watch already applied a later change), are
- * not written at all: an idle resync writes nothing (DESIGN invariant 4).
+ * not written at all: an idle resync writes nothing (docs/design.md#invariant-4-idempotence).
  * Every uid of the page is recorded in `seen`, which decides the deletes once
  * the list has completed.
  */

@@ -1,48 +1,27 @@
 import { messageOf } from '../errors.js'
-import type { ResolvedResource, WatchEvent } from '../kube/types.js'
-import { errorFields, logger } from '../log.js'
-import { ChunkedWriteError } from '../store/writes/bulk-writer.js'
-import type { WriteCounts } from '../store/writes/write-op.js'
-import { EventBatch } from './event-batch.js'
-import type { ClusterSource } from '../kube/cluster-source.js'
 import type { WatchWindowResult } from '../kube/watcher.js'
-import type { ResourceStore } from '../store/resource-store.js'
-import { reconcileResource, type ResourceStatus } from './reconcile-resource.js'
-
-/**
- * How long an event may wait for company before it is written: short enough
- * that an event reaches MongoDB within about a second, long enough that a
- * burst shares a few bulk writes.
- */
-export const FLUSH_INTERVAL_MS = 200
+import { errorFields, logger } from '../log.js'
+import { reconcileResource } from './reconcile-resource.js'
+import { replayWindow, type ReplayWindowOptions, type WindowProgress } from './replay-window.js'
+import {
+  addReportWriteCounts,
+  newResourceReport,
+  type ResourceReport,
+  type ResourceStatus,
+} from './resource-report.js'
 
 /** Below this much window left, a 410 is left to the next invocation rather than relisted now. */
 export const MIN_RELIST_WINDOW_MS = 5_000
 
-export interface WatchReport {
-  resource: string
-  status: ResourceStatus
-  events: number
-  bookmarks: number
+/**
+ * One resource's line of the watch report (docs/design.md#watch). Besides
+ * these: events and bookmarks (replay-window.ts), eventLagMaxMs and
+ * resourceVersion, the checkpoint saved last (batch-flusher.ts).
+ */
+export interface WatchReport extends ResourceReport, WindowProgress {
   reconnects: number
   relists: number
   relistNeeded: boolean
-  inserted: number
-  updated: number
-  deleted: number
-  /** Chunk writes retried, failed for good, and adaptive-pacing slowdowns (metrics). */
-  chunkRetries: number
-  chunkFailures: number
-  pacingSlowdowns: number
-  /** The longest an event waited between arriving and its write being acknowledged. */
-  eventLagMaxMs: number
-  /** Objects stored in sync_dead_letters instead of the inventory (retried by the next reconcile). */
-  deadLettered: number
-  resourceVersion?: string
-  /** When the resource last completed a full list (ISO), as far as this run knows; null = never. */
-  lastCompleteSyncAt?: string | null
-  durationMs: number
-  error?: string
 }
 
 /** A report with every count at zero (a resource not started, skipped or failed early). */
@@ -52,35 +31,29 @@ export function newWatchReport(
   error?: string,
 ): WatchReport {
   return {
-    resource,
-    status,
+    ...newResourceReport(resource, status, error),
     events: 0,
     bookmarks: 0,
     reconnects: 0,
     relists: 0,
     relistNeeded: false,
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    chunkRetries: 0,
-    chunkFailures: 0,
-    pacingSlowdowns: 0,
     eventLagMaxMs: 0,
-    deadLettered: 0,
-    durationMs: 0,
-    ...(error === undefined ? {} : { error }),
   }
 }
 
-export interface WatchResourceOptions {
-  readonly resolved: ResolvedResource
-  readonly source: ClusterSource
-  readonly store: ResourceStore
+export interface WatchResourceOptions extends ReplayWindowOptions {
   readonly signal: AbortSignal
-  readonly windowEndsAt: number
-  /** Flush when this many distinct objects wait (BULK_WRITE_BATCH_SIZE). */
-  readonly maxBatch: number
   readonly remainingMs: () => number
+}
+
+/** One resource's watch as its steps share it. */
+interface ResourceWatch {
+  readonly options: WatchResourceOptions
+  readonly report: WatchReport
+  /** The deadline, or `stop`. */
+  readonly signal: AbortSignal
+  /** Stops the watch when a write fails, so nothing is acknowledged past it. */
+  readonly stop: AbortController
 }
 
 /**
@@ -91,183 +64,114 @@ export interface WatchResourceOptions {
  * allows. The caller holds the lease.
  */
 export async function watchResource(options: WatchResourceOptions): Promise<WatchReport> {
-  const { resolved, source, store } = options
   const started = Date.now()
-  const log = { resource: resolved.ref.id }
-  const report = newWatchReport(resolved.ref.id, 'complete')
-  // Stops the watch when a write fails, so nothing is acknowledged past it.
+  const report = newWatchReport(options.resolved.ref.id, 'complete')
   const stop = new AbortController()
   const signal = AbortSignal.any([options.signal, stop.signal])
-
-  const relist = async (): Promise<string | undefined> => {
-    report.relists++
-    const rec = await reconcileResource({
-      resolved,
-      source,
-      store,
-      signal,
-      remainingMs: options.remainingMs,
-    })
-    report.deadLettered += rec.deadLettered
-    if (rec.status !== 'complete' || !rec.listResourceVersion) {
-      report.relistNeeded = true
-      report.error = `relist ${rec.status}: ${rec.error ?? 'unknown'}`
-      return undefined
-    }
-    report.inserted += rec.inserted
-    report.updated += rec.updated
-    report.deleted += rec.deleted
-    report.lastCompleteSyncAt = rec.lastCompleteSyncAt ?? null
-    report.chunkRetries += rec.chunkRetries
-    report.chunkFailures += rec.chunkFailures
-    report.pacingSlowdowns += rec.pacingSlowdowns
-    return rec.listResourceVersion
-  }
-
+  const watch: ResourceWatch = { options, report, signal, stop }
   try {
-    const state = await store.getState()
-    report.lastCompleteSyncAt = state?.lastFullSyncAt?.toISOString() ?? null
-    let from = state?.needsRelist ? undefined : (state?.watchResourceVersion ?? undefined)
-    if (!from) {
-      logger.info(`${resolved.ref.id}: no usable checkpoint, reconciling first`, {
-        event: 'watch.relist',
-        ...log,
-      })
-      from = await relist()
-    }
+    let from = await startingPoint(watch)
     while (from && !signal.aborted && Date.now() < options.windowEndsAt) {
-      const watchedFrom = from
       const savedBefore = report.resourceVersion
-      const result = await replay(options, from, signal, stop, report)
+      const result = await replayWindow(options, { from, signal, stop }, report)
       report.reconnects += result.reconnects
-      from = undefined
-      if (result.outcome === 'expired') {
-        await store.markNeedsRelist('410 Gone on watch')
-        logger.warn(`${resolved.kind} watch: resourceVersion expired (410), relist needed`, {
-          event: 'watch.expired',
-          ...log,
-          resourceVersion: result.resourceVersion,
-        })
-        if (options.windowEndsAt - Date.now() >= MIN_RELIST_WINDOW_MS && !signal.aborted) {
-          from = await relist()
-          if (from) report.resourceVersion = from
-        } else {
-          report.relistNeeded = true
-        }
-      } else if (result.outcome === 'failed') {
-        report.status = 'failed'
-        report.error = messageOf(result.error)
-      } else if (result.outcome === 'deadline') {
-        report.status = 'partial'
-        report.error = 'deadline reached during the window'
-      } else if (report.resourceVersion === savedBefore) {
-        // A quiet window (no event, no bookmark: kube-apiserver sends none in
-        // a short one) still is a window: stamp lastWatchAt at the version it
-        // started from, so GET /health tells a quiet resource from a stopped watch.
-        await store.saveWatchCheckpoint(watchedFrom, { events: 0 })
-      }
+      const quiet = report.resourceVersion === savedBefore
+      from = await afterWindow(watch, result, quiet ? from : undefined)
     }
     if (!report.resourceVersion && report.relistNeeded) report.status = 'failed'
   } catch (error) {
     report.status = options.signal.aborted ? 'partial' : 'failed'
     report.error = messageOf(error)
-    logger.error(`watch of ${resolved.ref.id} ${report.status}`, {
+    logger.error(`watch of ${report.resource} ${report.status}`, {
       event: 'watch.failed',
-      ...log,
+      resource: report.resource,
       ...errorFields(error),
     })
-    await store.recordError(report.error).catch(() => undefined)
+    await options.store.recordError(report.error).catch(() => undefined)
   }
   report.durationMs = Date.now() - started
   return report
 }
 
-function addWriteCounts(report: WatchReport, counts: WriteCounts): void {
-  report.inserted += counts.inserted
-  report.updated += counts.updated
-  report.deleted += counts.deleted
-  report.chunkRetries += counts.retriedChunks
-  report.chunkFailures += counts.failedChunks
-  report.pacingSlowdowns += counts.pacingSlowdowns
-  report.deadLettered += counts.deadLettered
+/** The saved checkpoint, or, where there is no usable one, the version a relist ends at. */
+async function startingPoint(watch: ResourceWatch): Promise<string | undefined> {
+  const { options, report } = watch
+  const state = await options.store.getState()
+  report.lastCompleteSyncAt = state?.lastFullSyncAt?.toISOString() ?? null
+  const from = state?.needsRelist ? undefined : (state?.watchResourceVersion ?? undefined)
+  if (from) return from
+  logger.info(`${report.resource}: no usable checkpoint, reconciling first`, {
+    event: 'watch.relist',
+    resource: report.resource,
+  })
+  return relist(watch)
 }
 
-/** One watch from `from` until the window ends, writing batches as they fill or age. */
-async function replay(
-  options: WatchResourceOptions,
-  from: string,
-  signal: AbortSignal,
-  stop: AbortController,
-  report: WatchReport,
-): Promise<WatchWindowResult> {
-  const { store } = options
-  const batch = new EventBatch()
-  let chain: Promise<void> = Promise.resolve()
-  let writeError: unknown
-
-  const flush = (): Promise<void> => {
-    chain = chain.then(async () => {
-      if (writeError !== undefined) return
-      const { ops, events, resourceVersion, oldestEventAt } = batch.take()
-      if (resourceVersion === undefined) return
-      try {
-        if (ops.length > 0) {
-          // An event the server refuses comes back as a dead letter, not as an error, and
-          // the checkpoint below moves past it. Invariant 5 holds: its write was answered
-          // (refused for good, retrying it here cannot help) and its dead letter is stored
-          // before the write returns, so nothing is lost, only deferred: the next reconcile
-          // lists the object, finds it not stored at that version, and writes it again.
-          // Blocking the checkpoint instead would stall every later event of the resource.
-          const counts = await store.write(ops, undefined, 'watch').catch((error: unknown) => {
-            if (error instanceof ChunkedWriteError) addWriteCounts(report, error.counts)
-            throw error
-          })
-          addWriteCounts(report, counts)
-          if (oldestEventAt !== undefined)
-            report.eventLagMaxMs = Math.max(report.eventLagMaxMs, Date.now() - oldestEventAt)
-        }
-        await store.saveWatchCheckpoint(resourceVersion, { events })
-        report.resourceVersion = resourceVersion
-      } catch (error) {
-        // Failed after every retry: recorded as dead letters where MongoDB allowed, and
-        // the checkpoint stays put, so the next window replays these events anyway.
-        writeError = error
-        stop.abort(error)
-      }
-    })
-    return chain
+/**
+ * Where the next window starts after this one, or undefined when none does.
+ * `quietFrom`: the version a window that saved no checkpoint started from.
+ */
+async function afterWindow(
+  watch: ResourceWatch,
+  result: WatchWindowResult,
+  quietFrom: string | undefined,
+): Promise<string | undefined> {
+  const { report } = watch
+  if (result.outcome === 'expired') return afterExpired(watch, result)
+  if (result.outcome === 'failed') {
+    report.status = 'failed'
+    report.error = messageOf(result.error)
+  } else if (result.outcome === 'deadline') {
+    report.status = 'partial'
+    report.error = 'deadline reached during the window'
+  } else if (quietFrom !== undefined) {
+    // A quiet window (no event, no bookmark: kube-apiserver sends none in
+    // a short one) still is a window: stamp lastWatchAt at the version it
+    // started from, so GET /health tells a quiet resource from a stopped watch.
+    await watch.options.store.saveWatchCheckpoint(quietFrom, { events: 0 })
   }
-  const timer = setInterval(() => {
-    if (batch.lastResourceVersion !== undefined) void flush()
-  }, FLUSH_INTERVAL_MS)
+  return undefined
+}
 
-  const events = options.source.watch(options.resolved, {
-    fromResourceVersion: from,
-    windowEndsAt: options.windowEndsAt,
-    signal,
+/** A 410: the checkpoint is too old to watch from. Relist now if the window still has room. */
+async function afterExpired(
+  watch: ResourceWatch,
+  result: WatchWindowResult,
+): Promise<string | undefined> {
+  const { options, report } = watch
+  await options.store.markNeedsRelist('410 Gone on watch')
+  logger.warn(`${options.resolved.kind} watch: resourceVersion expired (410), relist needed`, {
+    event: 'watch.expired',
+    resource: report.resource,
+    resourceVersion: result.resourceVersion,
   })
-  let result: WatchWindowResult
-  try {
-    for (;;) {
-      const next: IteratorResult<WatchEvent, WatchWindowResult> = await events.next()
-      if (next.done) {
-        result = next.value
-        break
-      }
-      if (next.value.type === 'BOOKMARK') report.bookmarks++
-      else report.events++
-      batch.add(next.value)
-      // Backpressure: a full batch is written before more events are read.
-      if (batch.size >= options.maxBatch) await flush()
-    }
-  } catch (error) {
-    // Events already read are true changes: write them before giving up.
-    await flush()
-    throw error
-  } finally {
-    clearInterval(timer)
+  if (options.windowEndsAt - Date.now() < MIN_RELIST_WINDOW_MS || watch.signal.aborted) {
+    report.relistNeeded = true
+    return undefined
   }
-  await flush()
-  if (writeError !== undefined) return { ...result, outcome: 'failed', error: writeError }
-  return result
+  const from = await relist(watch)
+  if (from) report.resourceVersion = from
+  return from
+}
+
+/** A reconcile pass within the watch: the version it listed at is where the watch goes on. */
+async function relist(watch: ResourceWatch): Promise<string | undefined> {
+  const { options, report } = watch
+  report.relists++
+  const pass = await reconcileResource({
+    resolved: options.resolved,
+    source: options.source,
+    store: options.store,
+    signal: watch.signal,
+    remainingMs: options.remainingMs,
+  })
+  // What the pass wrote, it wrote, whether or not it completed.
+  addReportWriteCounts(report, pass)
+  if (pass.status !== 'complete' || !pass.listResourceVersion) {
+    report.relistNeeded = true
+    report.error = `relist ${pass.status}: ${pass.error ?? 'unknown'}`
+    return undefined
+  }
+  report.lastCompleteSyncAt = pass.lastCompleteSyncAt ?? null
+  return pass.listResourceVersion
 }

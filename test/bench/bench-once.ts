@@ -1,5 +1,6 @@
 import { MongoClient } from 'mongodb'
 
+import { getConfig } from '../../lib/config.js'
 import { createKubeClient } from '../../lib/kube/client.js'
 import { collectionNameOf, parseResourceRef } from '../../lib/resource-ref.js'
 import { toDocument } from '../../lib/store/documents/mapper.js'
@@ -57,7 +58,7 @@ export async function benchOnce(env: StackEnv, options: BenchOptions): Promise<B
 
     const client = createKubeClient(
       { kind: 'file', path: kubeconfig },
-      { requestTimeoutMs: 120_000 },
+      { requestTimeoutMs: 120_000, breaker: getConfig() },
     )
     const resolved = await client.discover(parseResourceRef(BENCH_RESOURCE)!)
     const collectionName = collectionNameOf(resolved.ref)

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const writes = monitorWrites(mongo, collectionNameOf(parseResourceRef(BENCH_RESOURCE)!))
   const kube = createKubeClient(
     { kind: 'file', path: setup.kubeconfig },
-    { requestTimeoutMs: config.k8s.requestTimeoutMs },
+    { requestTimeoutMs: config.k8s.requestTimeoutMs, breaker: config },
   )
   const source = clusterSource(kube, config)
   const secrets = { syncData: config.secrets.syncData, hashKey: config.secrets.hashKey }

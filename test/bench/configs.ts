@@ -1,8 +1,8 @@
 /*
  * The two configurations the bench runs our sync with. `tuned` is stated in
- * the output; `defaults` are the spec's (DESIGN.md configuration contract).
+ * the output; `defaults` are the configuration's defaults (docs/configuration.md).
  *
- * Tuned for the stack's FerretDB 1.24 (SQLite): the spec's chunks (100, three
+ * Tuned for the stack's FerretDB 1.24 (SQLite): the default chunks (100, three
  * in flight) without the pause between them. FerretDB's cost is per insert
  * command, so larger chunks insert slightly faster (20,000 documents: 250 x 2
  * 7.3 s, 100 x 3 7.9 s, one insertMany 5.7 s) but lift the process's memory

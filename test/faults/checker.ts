@@ -10,7 +10,7 @@ import type { Db } from 'mongodb'
  * scope through @kubernetes/client-node (no `limit`, so each is one consistent
  * read; not our pager); the MongoDB side is every document of the cluster in
  * the resource's collection, read by the test's own client. Collection names
- * and the document contract are DESIGN.md's, written out here, not imported.
+ * and the document contract are docs/design.md's, written out here, not imported.
  */
 
 export interface Target {

@@ -18,7 +18,7 @@ export interface LogLine {
   readonly [key: string]: unknown
 }
 
-/** One resource's line of a reconcile or watch result (DESIGN.md invocation contract). */
+/** One resource's line of a reconcile or watch result (docs/design.md#invocation-contract). */
 export interface ResourceReport {
   readonly resource: string
   readonly status: string

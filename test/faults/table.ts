@@ -2,7 +2,7 @@ import type { RowResult } from './scenario.js'
 
 const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`)
 
-/** The matrix as a Markdown table (what the README shows). */
+/** The matrix as a Markdown table (what docs/resilience.md shows). */
 export function formatTable(results: readonly RowResult[]): string {
   const header = [
     '#',

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { classify, ConfigError, RetryExhaustedError, SyncError } from '../../lib/errors.js'
+import {
+  classify,
+  ConfigError,
+  DeadlineError,
+  NotRetriedError,
+  RetryExhaustedError,
+  SyncError,
+  TransientError,
+} from '../../lib/errors.js'
 
 const withCode = (message: string, code: unknown, extra: object = {}) =>
   Object.assign(new Error(message), { code }, extra)
@@ -83,5 +91,39 @@ describe('classify', () => {
 
   it('does not mistake a Mongo server code for an HTTP status', () => {
     expect(classify(mongo('MongoServerError', { code: 503 })).kind).toBe('fatal')
+  })
+})
+
+describe('classify, for our own errors', () => {
+  class ProbeCutError extends TransientError {
+    override readonly name = 'ProbeCutError'
+    override readonly reason = 'probe-cut'
+  }
+  class ProbeRefusedError extends NotRetriedError {
+    override readonly name = 'ProbeRefusedError'
+    override readonly reason = 'probe-refused'
+  }
+
+  it('calls a TransientError transient with its reason, whatever it wraps', () => {
+    const error = new ProbeCutError('cut', { cause: new TypeError('a bug underneath') })
+    expect(classify(error)).toEqual({ kind: 'transient', reason: 'probe-cut' })
+  })
+
+  it('calls a NotRetriedError fatal with its reason, whatever it wraps', () => {
+    const error = new ProbeRefusedError('refused', { cause: withCode('reset', 'ECONNRESET') })
+    expect(classify(error)).toEqual({ kind: 'fatal', reason: 'probe-refused' })
+  })
+
+  it('calls the deadline fatal, as before, even when its cause was a reset', () => {
+    const error = new DeadlineError('deadline reached', { cause: withCode('reset', 'ECONNRESET') })
+    expect(error).toBeInstanceOf(NotRetriedError)
+    expect(classify(error)).toEqual({ kind: 'fatal', reason: 'deadline' })
+  })
+
+  it('does not take a lookalike name for one of our classes', () => {
+    const lookalike = Object.assign(new Error('open'), { name: 'CircuitOpenError' })
+    expect(classify(lookalike)).toEqual({ kind: 'fatal', reason: 'CircuitOpenError' })
+    const timeout = Object.assign(new Error('slow'), { name: 'KubeRequestTimeoutError' })
+    expect(classify(timeout).kind).toBe('fatal')
   })
 })

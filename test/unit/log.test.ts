@@ -69,7 +69,7 @@ describe('redaction', () => {
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow()
   })
 
-  it('logs the spec start-up summary as one structured event, redacted', () => {
+  it('logs the start-up configuration summary as one structured event, redacted', () => {
     const config = loadConfig({
       MONGODB_URI: 'mongodb://admin:pw-that-must-not-leak@127.0.0.1:27017/',
       SECRET_HASH_KEY: 'hash-key-that-must-not-leak',

@@ -1,6 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest'
 import { DeadlineError, FatalOperationError, RetryExhaustedError } from '../../lib/errors.js'
-import { calculateBackoff, retryWithBackoff, sleep, type RetryPolicy } from '../../lib/retry.js'
+import { logger } from '../../lib/log.js'
+import {
+  calculateBackoff,
+  retryWithBackoff,
+  sleep,
+  type RetryEvent,
+  type RetryPolicy,
+} from '../../lib/retry.js'
 
 const spec: RetryPolicy = {
   maxAttempts: 5,
@@ -12,7 +19,7 @@ const spec: RetryPolicy = {
 const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
 
 describe('calculateBackoff', () => {
-  it('follows the spec sequence 1 s, 2 s, 4 s, 8 s, 16 s at the middle of the jitter', () => {
+  it('follows the backoff sequence 1 s, 2 s, 4 s, 8 s, 16 s at the middle of the jitter', () => {
     expect([1, 2, 3, 4, 5].map((a) => calculateBackoff(a, spec, () => 0.5))).toEqual([
       1000, 2000, 4000, 8000, 16000,
     ])
@@ -90,7 +97,7 @@ describe('retryWithBackoff', () => {
     })
   })
 
-  it('honours the spec isFatal option on top of the classification', async () => {
+  it('honours the isFatal option on top of the classification', async () => {
     const fn = vi.fn().mockRejectedValue(reset())
     const run = retryWithBackoff(fn, 'op', { policy: spec, isFatal: () => true })
     await expect(run).rejects.toBeInstanceOf(FatalOperationError)
@@ -172,6 +179,144 @@ describe('retryWithBackoff', () => {
       retryWithBackoff(fn, 'op', { policy: spec, signal: controller.signal }),
     ).rejects.toBeInstanceOf(DeadlineError)
     expect(fn).not.toHaveBeenCalled()
+  })
+})
+
+type LogSpy = MockInstance<(message: string, ...extra: unknown[]) => void>
+
+describe('retryWithBackoff reports through callbacks, and logs only what no callback took', () => {
+  const levels = ['debug', 'info', 'warn', 'error'] as const
+  let spies: LogSpy[]
+  /** Every line logged, at any level, in order, as [level, event]. */
+  const lines = () =>
+    spies
+      .flatMap((spy, i) =>
+        spy.mock.calls.map((call, n) => ({
+          order: spy.mock.invocationCallOrder[n]!,
+          line: [levels[i], (call[1] as { event?: string } | undefined)?.event],
+        })),
+      )
+      .sort((a, b) => a.order - b.order)
+      .map(({ line }) => line)
+  const failTwiceThenSucceed = () =>
+    vi.fn().mockRejectedValueOnce(reset()).mockRejectedValueOnce(reset()).mockResolvedValue('ok')
+  const run = async <T>(promise: Promise<T>) => {
+    const settled = promise.catch((e: unknown) => e)
+    await vi.runAllTimersAsync()
+    return settled
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers()
+    spies = levels.map((level) => vi.spyOn(logger, level).mockImplementation(() => undefined))
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+    vi.restoreAllMocks()
+  })
+
+  it('writes no retry line itself when the caller passes onRetry', async () => {
+    const events: RetryEvent[] = []
+
+    await run(
+      retryWithBackoff(failTwiceThenSucceed(), 'List pods', {
+        policy: spec,
+        random: () => 0.5,
+        context: { resource: 'v1/pods' },
+        onRetry: (event) => events.push(event),
+      }),
+    )
+
+    expect(lines().filter(([, event]) => event === 'retry')).toEqual([])
+    expect(spies[2]).not.toHaveBeenCalled() // no warn line at all
+    expect(events).toMatchObject([
+      { operation: 'List pods', attempt: 1, maxAttempts: 5, delayMs: 1000, reason: 'ECONNRESET' },
+      { operation: 'List pods', attempt: 2, maxAttempts: 5, delayMs: 2000, reason: 'ECONNRESET' },
+    ])
+    expect(events[0]?.context).toEqual({ resource: 'v1/pods', operation: 'List pods' })
+  })
+
+  it('writes no line at all when the caller handles every event', async () => {
+    const seen: string[] = []
+    const handlers = {
+      onRetry: () => seen.push('retry'),
+      onSuccessAfterRetry: () => seen.push('succeeded'),
+      onGiveUp: () => seen.push('gave-up'),
+    }
+
+    await run(retryWithBackoff(failTwiceThenSucceed(), 'op', { policy: spec, ...handlers }))
+    const failing = vi.fn().mockRejectedValue(reset())
+    const error = await run(retryWithBackoff(failing, 'op', { policy: spec, ...handlers }))
+
+    expect(error).toBeInstanceOf(RetryExhaustedError)
+    expect(lines()).toEqual([])
+    expect(seen).toEqual(['retry', 'retry', 'succeeded', ...Array(4).fill('retry'), 'gave-up'])
+  })
+
+  it('logs exactly one retry line per retry when no onRetry is given', async () => {
+    await run(
+      retryWithBackoff(failTwiceThenSucceed(), 'List pods', {
+        policy: spec,
+        random: () => 0.5,
+        context: { resource: 'v1/pods' },
+      }),
+    )
+
+    const retries = spies[2]!.mock.calls.filter(
+      (call) => (call[1] as { event?: string }).event === 'retry',
+    )
+    expect(retries.map((call) => call[0])).toEqual([
+      'List pods: retrying in 1000ms (attempt 1/5)',
+      'List pods: retrying in 2000ms (attempt 2/5)',
+    ])
+    expect(retries[0]?.[1]).toMatchObject({
+      event: 'retry',
+      resource: 'v1/pods',
+      operation: 'List pods',
+      attempt: 1,
+      attempts: 5,
+      delayMs: 1000,
+      error: { reason: 'ECONNRESET', message: 'read ECONNRESET' },
+    })
+    expect(lines()).toEqual([
+      ['warn', 'retry'],
+      ['warn', 'retry'],
+      ['info', 'retry.succeeded'],
+    ])
+  })
+
+  it('logs one retry.exhausted line on giving up, unless onGiveUp takes it', async () => {
+    const failing = () => vi.fn().mockRejectedValue(reset())
+
+    await run(retryWithBackoff(failing(), 'Write chunk', { policy: { ...spec, maxAttempts: 2 } }))
+    expect(lines()).toEqual([
+      ['warn', 'retry'],
+      ['error', 'retry.exhausted'],
+    ])
+    expect(spies[3]!.mock.calls[0]?.[1]).toMatchObject({
+      operation: 'Write chunk',
+      attempt: 2,
+      attempts: 2,
+      error: { reason: 'ECONNRESET' },
+    })
+
+    for (const spy of spies) spy.mockClear()
+    const onGiveUp = vi.fn()
+    await run(
+      retryWithBackoff(failing(), 'Write chunk', { policy: { ...spec, maxAttempts: 2 }, onGiveUp }),
+    )
+    expect(lines()).toEqual([['warn', 'retry']])
+    expect(onGiveUp).toHaveBeenCalledWith(
+      expect.objectContaining({ operation: 'Write chunk', attempt: 2, reason: 'ECONNRESET' }),
+    )
+  })
+
+  it('logs nothing for a first-attempt success or a fatal error: the caller sees those', async () => {
+    await run(retryWithBackoff(() => Promise.resolve('ok'), 'op', { policy: spec }))
+    const forbidden = Object.assign(new Error('forbidden'), { code: 403 })
+    await run(retryWithBackoff(() => Promise.reject(forbidden), 'op', { policy: spec }))
+
+    expect(lines()).toEqual([])
   })
 })
 

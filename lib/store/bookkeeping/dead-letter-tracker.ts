@@ -1,7 +1,6 @@
 import { isCircuitOpen } from '../../resilience/circuit-breaker.js'
 import type { Db } from 'mongodb'
-import { DeadlineError, messageOf } from '../../errors.js'
-import { errorFields, logger } from '../../log.js'
+import { DeadlineError } from '../../errors.js'
 import {
   clearDeadLetters,
   deadLetterFields,
@@ -17,7 +16,14 @@ import {
   type DeadLetterSource,
   type KnownDeadLetter,
 } from './dead-letters.js'
-import type { ChunkState } from '../writes/protocol/apply-chunk.js'
+import type { ChunkState } from '../writes/protocol/chunk-state.js'
+import {
+  logChunkUndescribed,
+  logCleared,
+  logPruneFailed,
+  logRecorded,
+  logUnrecorded,
+} from './dead-letter-log.js'
 
 /** What the bulk writer tells about each chunk (bulk-writer.ts). */
 export interface ChunkDeadLetters {
@@ -117,13 +123,7 @@ export class DeadLetterTracker {
       )
       for (const { op, uid } of settled) {
         known.delete(uid)
-        logger.info(`dead letter of ${this.#resource} ${uid} cleared`, {
-          event: 'deadletter.cleared',
-          resource: this.#resource,
-          uid,
-          reason: op.type === 'delete' ? 'deleted' : 'written',
-          source,
-        })
+        logCleared(this.#resource, uid, op.type === 'delete' ? 'deleted' : 'written', source)
       }
     }
     if (state.rejected.size === 0) return
@@ -162,20 +162,8 @@ export class DeadLetterTracker {
       state.counts.deadLettered += entries.length
     } catch (recordError) {
       // MongoDB itself is failing: the log is the only place left, one line per operation.
-      if (entries.length === 0)
-        logger.error(`could not describe the failed chunk of ${this.#resource}`, {
-          event: 'deadletter.unrecorded',
-          resource: this.#resource,
-          reason: messageOf(error),
-          ...errorFields(recordError),
-        })
-      for (const e of entries)
-        logger.error(`dead letter of ${this.#resource} ${e.uid} could not be stored`, {
-          event: 'deadletter.unrecorded',
-          ...logFieldsOf(e),
-          source,
-          ...errorFields(recordError),
-        })
+      if (entries.length === 0) logChunkUndescribed(this.#resource, error, recordError)
+      for (const e of entries) logUnrecorded(e, recordError)
     }
   }
 
@@ -197,20 +185,10 @@ export class DeadLetterTracker {
       )
       for (const uid of gone) {
         known.delete(uid)
-        logger.info(`dead letter of ${this.#resource} ${uid} cleared`, {
-          event: 'deadletter.cleared',
-          resource: this.#resource,
-          uid,
-          reason: 'not listed',
-          source: 'reconcile',
-        })
+        logCleared(this.#resource, uid, 'not listed', 'reconcile')
       }
     } catch (error) {
-      logger.warn(`could not prune the dead letters of ${this.#resource}: ${messageOf(error)}`, {
-        event: 'deadletter.prune-failed',
-        resource: this.#resource,
-        ...errorFields(error),
-      })
+      logPruneFailed(this.#resource, error)
     }
   }
 
@@ -228,27 +206,7 @@ export class DeadLetterTracker {
     for (const e of entries) {
       const attempts = (known.get(e.uid)?.attempts ?? 0) + 1
       known.set(e.uid, { namespace: e.namespace ?? known.get(e.uid)?.namespace ?? null, attempts })
-      logger.warn(`${this.#resource} ${e.uid} dead-lettered: ${e.reason}`, {
-        event: 'deadletter.recorded',
-        ...logFieldsOf(e),
-        attempts,
-        source: e.source,
-      })
+      logRecorded(e, attempts)
     }
-  }
-}
-
-/** What a log line says of a dead letter (recorded, or not storable). */
-function logFieldsOf(e: DeadLetterFields) {
-  return {
-    resource: e.resource,
-    uid: e.uid,
-    namespace: e.namespace,
-    name: e.name,
-    resourceVersion: e.resourceVersion,
-    operation: e.operation,
-    kind: e.kind,
-    reason: e.reason,
-    code: e.code,
   }
 }

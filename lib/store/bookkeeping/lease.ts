@@ -78,7 +78,7 @@ async function claim(
 }
 
 /**
- * sync_state.lease shows the holder to people reading the collection (DESIGN.md).
+ * sync_state.lease shows the holder to people reading the collection (docs/design.md#bookkeeping-collections).
  * It is informational: the claims decide. A racing upsert of the same new
  * document may fail with a duplicate key on FerretDB; the document then exists.
  */

@@ -12,7 +12,7 @@ export interface Lease {
   expiresAt: Date
 }
 
-/** DESIGN.md, collection `sync_state`: one document per (cluster, resource). */
+/** docs/design.md#bookkeeping-collections, `sync_state`: one document per (cluster, resource). */
 export interface SyncState {
   _id: string
   cluster: string
@@ -39,8 +39,8 @@ export interface Checkpoints {
   readonly id: string
   getState(): Promise<SyncState | null>
   /**
-   * After a complete list whose every write is acknowledged (DESIGN invariant
-   * 5): the list RV is also where the next watch resumes.
+   * After a complete list whose every write is acknowledged (docs/design.md,
+   * invariant 5): the list RV is also where the next watch resumes.
    */
   saveListCheckpoint(listResourceVersion: string, counts: RunCounts): Promise<void>
   /** After the writes of every event up to `resourceVersion` are acknowledged. */

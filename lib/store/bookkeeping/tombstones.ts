@@ -6,7 +6,7 @@ import { isNewer } from '../documents/resource-version.js'
  * A tombstone says "this uid is gone, as of this resourceVersion". Kubernetes
  * never reuses a uid, so once a delete is known, any later write for that uid
  * carries a stale view (a list page read before the delete) and must not
- * re-create the document (DESIGN invariant 3, no resurrection).
+ * re-create the document (docs/design.md#invariant-3-no-regression-no-resurrection).
  */
 export interface Tombstone {
   _id: string

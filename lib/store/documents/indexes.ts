@@ -1,6 +1,6 @@
 import type { Collection, Document } from 'mongodb'
 
-/** DESIGN.md indexes; named, so a rerun finds them by name. */
+/** docs/design.md#indexes; named, so a rerun finds them by name. */
 export const inventoryIndexes = [
   { key: { cluster: 1, namespace: 1, name: 1 }, name: 'cluster_namespace_name' },
   { key: { cluster: 1, 'labels.key': 1, 'labels.value': 1 }, name: 'cluster_labels' },

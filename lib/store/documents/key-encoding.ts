@@ -1,5 +1,5 @@
 /**
- * DESIGN.md key encoding: MongoDB reads `.` in a key as a path and `$` at the
+ * docs/design.md#key-encoding: MongoDB reads `.` in a key as a path and `$` at the
  * start as an operator; FerretDB and MongoDB before 5.0 reject both at any
  * depth. Every key inside a stored `object` that contains `.` or `%`, or starts
  * with `$`, is percent-encoded; every other key is left alone, so the common

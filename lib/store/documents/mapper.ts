@@ -2,7 +2,7 @@ import type { KubeObject } from '../../kube/types.js'
 import { decodeKeys, encodeKeys } from './key-encoding.js'
 import { hideSecretValues, isCoreSecret, type SecretValuePolicy } from './secret-values.js'
 
-/** One document per live object (DESIGN.md, data contract). */
+/** One document per live object (docs/design.md#inventory-documents). */
 export interface InventoryDocument {
   _id: string
   cluster: string
@@ -26,7 +26,7 @@ export interface MappingContext {
   readonly secrets: SecretValuePolicy
 }
 
-/** DESIGN.md: `_id` is `<cluster>/<metadata.uid>`; uids are unique per cluster and never reused. */
+/** docs/design.md: `_id` is `<cluster>/<metadata.uid>`; uids are unique per cluster and never reused. */
 export function documentIdOf(cluster: string, uid: string): string {
   return `${cluster}/${uid}`
 }
@@ -47,7 +47,7 @@ function labelsOf(object: KubeObject): Array<{ key: string; value: string }> {
   return Object.entries(object.metadata.labels ?? {}).map(([key, value]) => ({ key, value }))
 }
 
-/** The stored document for one served object (DESIGN.md, data contract). */
+/** The stored document for one served object (docs/design.md#data-contract). */
 export function toDocument(
   object: KubeObject,
   ctx: MappingContext,

@@ -1,5 +1,5 @@
 /**
- * DESIGN invariant 3: resourceVersions are compared as integers where both are
+ * docs/design.md, invariant 3: resourceVersions are compared as integers where both are
  * decimal (etcd-backed API servers use the etcd revision); otherwise they are
  * opaque, as the Kubernetes API conventions say, and any difference counts as
  * newer, so a write is never blocked by a comparison we cannot make.

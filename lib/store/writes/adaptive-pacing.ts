@@ -2,7 +2,7 @@ import type { Config } from '../../config.js'
 import { logger } from '../../log.js'
 
 /*
- * The spec's "dynamic configuration", for bulk writes: while MongoDB is slow
+ * Adaptive pacing (docs/resilience.md#adaptive-pacing), for bulk writes: while MongoDB is slow
  * or failing, fewer chunks in flight and longer gaps between them; while it
  * is healthy, step back to the configured BULK_WRITE_* settings. It never
  * goes past them: concurrency stays within 1..BULK_WRITE_MAX_CONCURRENT and

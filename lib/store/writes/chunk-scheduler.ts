@@ -22,7 +22,7 @@ export interface PacedOutcome {
 
 /**
  * Runs tasks 0..count-1 in order with bounded concurrency and spaced starts:
- * the spec's delay between batches keeps a burst of chunks from overwhelming
+ * the delay between batches (BULK_WRITE_BATCH_DELAY_MS) keeps a burst of chunks from overwhelming
  * the server, the bound keeps the pool (MONGO_POOL_MAX) from being exhausted.
  *
  * A failure stops new starts too (the caller reports it; later chunks would

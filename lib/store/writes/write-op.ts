@@ -20,7 +20,7 @@ export type WriteOp =
       /** RV at which the object is known gone (watch DELETED event RV or list RV); written to the tombstone. */
       readonly deletedAtResourceVersion: string
     }
-  /** From a watch event: upsert if newer than stored (RV compared per DESIGN invariant 3). */
+  /** From a watch event: upsert if newer than stored (RV compared per docs/design.md, invariant 3). */
   | { readonly type: 'upsert'; readonly object: KubeObject }
 
 export interface WriteCounts {

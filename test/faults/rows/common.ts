@@ -18,7 +18,7 @@ export function targets(
 
 export const syncResources = (resources: readonly string[]) => resources.join(',')
 
-/** sync_state `_id` (DESIGN.md): `<cluster>/<group>/<version>/<plural>`, group empty for the core group. */
+/** sync_state `_id` (docs/design.md): `<cluster>/<group>/<version>/<plural>`, group empty for the core group. */
 export function stateId(cluster: string, resource: string): string {
   const parts = resource.split('/')
   const [group, version, plural] = parts.length === 2 ? ['', parts[0], parts[1]] : parts

@@ -1,4 +1,5 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
+import { getConfig } from '../../../lib/config.js'
 import { createKubeClient, type KubeClient } from '../../../lib/kube/client.js'
 import type { ListPage, ResolvedResource, WatchEvent } from '../../../lib/kube/types.js'
 import type { WatchWindowResult } from '../../../lib/kube/watcher.js'
@@ -14,7 +15,10 @@ export const fastPolicy: RetryPolicy = {
 }
 
 export function kubeClient(path = process.env.KUBECONFIG!): KubeClient {
-  return createKubeClient({ kind: 'file', path }, { requestTimeoutMs: 10_000 })
+  return createKubeClient(
+    { kind: 'file', path },
+    { requestTimeoutMs: 10_000, breaker: getConfig() },
+  )
 }
 
 export async function resolve(kube: KubeClient, id: string): Promise<ResolvedResource> {

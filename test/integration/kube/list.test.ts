@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { getConfig } from '../../../lib/config.js'
 import { classify } from '../../../lib/errors.js'
 import { createKubeClient, type KubeClient } from '../../../lib/kube/client.js'
 import { KubeApiError } from '../../../lib/kube/errors.js'
@@ -171,7 +172,7 @@ describe('lib/kube against the real API server: lists and discovery', () => {
           caData: readFileSync(process.env.KUBE_CA_FILE!).toString('base64'),
           getToken: () => (asked++, Promise.resolve(user.token!)),
         },
-        { requestTimeoutMs: 10_000 },
+        { requestTimeoutMs: 10_000, breaker: getConfig() },
       )
 
       const resolved = await eks.discover(parseResourceRef('v1/configmaps')!)
@@ -186,7 +187,7 @@ describe('lib/kube against the real API server: lists and discovery', () => {
     const text = readFileSync(process.env.KUBECONFIG!, 'utf8')
     const fromSecret = createKubeClient(
       { kind: 'text', text, secretId: 'test/kubeconfig' },
-      { requestTimeoutMs: 10_000 },
+      { requestTimeoutMs: 10_000, breaker: getConfig() },
     )
 
     const page = await fromSecret.listPage({

@@ -29,7 +29,8 @@ const configMaps: MappingContext = {
 
 describe('document round trip through the real store', () => {
   it('stores 1,000 objects with hostile keys and gives each back exactly', async () => {
-    ;({ db } = await freshDb())
+    const fresh = await freshDb()
+    db = fresh.db
     const collection = db.collection<InventoryDocument>('configmaps')
     await ensureIndexes(collection)
     await ensureIndexes(collection) // idempotent
@@ -38,7 +39,7 @@ describe('document round trip through the real store', () => {
     const result = await writeChunked(
       collection,
       objects.map((object) => ({ type: 'insert' as const, object })),
-      { resource: 'v1/configmaps', mapping: configMaps },
+      { resource: 'v1/configmaps', mapping: configMaps, config: fresh.config },
     )
 
     expect(result).toMatchObject({ inserted: 1000, updated: 0, skippedByGuard: 0, chunks: 10 })
@@ -64,7 +65,8 @@ describe('document round trip through the real store', () => {
   })
 
   it('keeps Secret plaintext and its base64 out of every stored byte and every log line', async () => {
-    ;({ db } = await freshDb())
+    const fresh = await freshDb()
+    db = fresh.db
     const collection = db.collection<InventoryDocument>('secrets')
     const plaintext = 'correct-horse-battery-staple-42'
     const base64 = Buffer.from(plaintext).toString('base64')
@@ -98,7 +100,11 @@ describe('document round trip through the real store', () => {
             type: 'upsert' as const,
             object: secret(i + (secrets.hashKey ? 3 : 0)),
           })),
-          { resource: 'v1/secrets', mapping: { ...configMaps, kind: 'Secret', secrets } },
+          {
+            resource: 'v1/secrets',
+            mapping: { ...configMaps, kind: 'Secret', secrets },
+            config: fresh.config,
+          },
         )
       }
     } finally {

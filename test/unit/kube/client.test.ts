@@ -22,6 +22,13 @@ contexts:
 `
 
 const fromText = (text: string) => ({ kind: 'text' as const, text, secretId: 'prod/kubeconfig' })
+const options = {
+  requestTimeoutMs: 1000,
+  breaker: {
+    features: { circuitBreaker: false },
+    breaker: { failureThreshold: 10, halfOpenAfterMs: 30_000 },
+  },
+}
 
 describe('loadKubeConfig', () => {
   it('reads a kubeconfig from YAML or JSON text', () => {
@@ -32,9 +39,7 @@ describe('loadKubeConfig', () => {
       contexts: [{ name: 'j', context: { cluster: 'c', user: 'u' } }],
     })
 
-    expect(createKubeClient(fromText(yaml), { requestTimeoutMs: 1000 }).server).toBe(
-      'https://127.0.0.1:6443',
-    )
+    expect(createKubeClient(fromText(yaml), options).server).toBe('https://127.0.0.1:6443')
     expect(loadKubeConfig(fromText(json)).getCurrentCluster()?.server).toBe('https://k.example:443')
   })
 

@@ -128,8 +128,9 @@ describe('listPage', () => {
     const error = await pending
 
     expect(error).toMatchObject({
-      name: 'TimeoutError',
+      name: 'KubeRequestTimeoutError',
       message: 'list v1/configmaps: no answer within 30000ms',
+      context: { operation: 'list v1/configmaps', resource: 'v1/configmaps' },
     })
     expect(classify(error).kind).toBe('transient')
   })

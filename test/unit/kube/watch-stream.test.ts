@@ -86,6 +86,8 @@ describe('parseWatchEvents', () => {
     expect(events).toHaveLength(1)
     expect(error).toMatchObject({ name: 'WatchTruncatedError' })
     expect(classify(error).kind).toBe('transient')
+    // The last good version: where the watcher resumes.
+    expect(error).toMatchObject({ context: { operation: 'watch', resourceVersion: '1' } })
   })
 
   it('fails on a line that is not JSON (damaged on the way: transient), without quoting it', async () => {

@@ -271,7 +271,12 @@ describe('watchWindow', () => {
     })
 
     expect(logged(error, 'watch.error')[0]?.[1]).toMatchObject({
-      error: { name: 'WatchStalledError' },
+      error: {
+        name: 'WatchStalledError',
+        reason: 'ETIMEDOUT',
+        context: { resource: 'v1/configmaps', resourceVersion: '1000' },
+        cause: { name: 'AbortError' },
+      },
     })
     expect(result.reconnects).toBe(1)
   })

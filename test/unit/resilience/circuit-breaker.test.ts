@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { classify } from '../../../lib/errors.js'
+import { classify, NotRetriedError } from '../../../lib/errors.js'
 import { KubeApiError } from '../../../lib/kube/errors.js'
 import {
   breakerSnapshots,
@@ -93,6 +93,8 @@ describe('circuit breaker', () => {
     await failTimes(3)
     const refused = await guarded('mongodb', failing, options).catch((e: unknown) => e)
     expect(classify(refused)).toEqual({ kind: 'fatal', reason: 'circuit-open' })
+    // By its class: a CircuitOpenError is one of the errors classify() never retries.
+    expect(refused).toBeInstanceOf(NotRetriedError)
   })
 
   it('passes every call through when ENABLE_CIRCUIT_BREAKER is false', async () => {

@@ -3,11 +3,15 @@ import { DeadlineError } from '../../../lib/errors.js'
 import { reconcileResource } from '../../../lib/sync/reconcile-resource.js'
 import { cm, FakeSource, FakeStore, resolvedConfigMaps, type PageScript } from './fakes.js'
 
-function run(
+/** The lease a test takes: the caller holds it (reconcile-run.ts); a dry run only reads, and takes none. */
+const LEASE_TTL_MS = 60_000
+
+async function run(
   pages: PageScript,
   store = new FakeStore(),
   extra: { dryRun?: boolean; signal?: AbortSignal; namespaces?: string[] } = {},
 ) {
+  if (!extra.dryRun) await store.acquireLease('test', LEASE_TTL_MS)
   return reconcileResource({
     resolved: resolvedConfigMaps,
     source: new FakeSource(pages),
@@ -88,6 +92,7 @@ describe('reconcileResource', () => {
         controller.abort(new DeadlineError('deadline reached'))
       }
     }
+    await store.acquireLease('test', LEASE_TTL_MS)
     const report = await reconcileResource({
       resolved: resolvedConfigMaps,
       source,
@@ -214,6 +219,7 @@ describe('reconcileResource', () => {
       pagesListedBeforeIndex = pagesListed
       return new Map(store.docs)
     }
+    await store.acquireLease('test', LEASE_TTL_MS)
     const report = await reconcileResource({
       resolved: resolvedConfigMaps,
       source,

@@ -9,7 +9,9 @@ const ev = (type: WatchEvent['type'], uid: string, rv: string): WatchEvent => ({
 })
 const bookmark = (rv: string): WatchEvent => ({ type: 'BOOKMARK', object: cm('', rv) })
 
-function run(source: FakeSource, store: FakeStore) {
+async function run(source: FakeSource, store: FakeStore) {
+  // The caller holds the lease (watch-run.ts).
+  await store.acquireLease('test', 60_000)
   return watchResource({
     resolved: resolvedConfigMaps,
     source,
@@ -118,5 +120,14 @@ describe('watchResource', () => {
     expect(report).toMatchObject({ status: 'complete', inserted: 1, deadLettered: 1 })
     expect([...store.docs.keys()]).toEqual(['b'])
     expect(store.checkpoints).toEqual(['watch:12'])
+  })
+
+  it('counts what a relist wrote even when the relist did not complete, and needs another', async () => {
+    const store = new FakeStore()
+    const source = new FakeSource([{ items: [cm('a', '1')] }, new Error('connection reset')])
+    const report = await run(source, store)
+    expect(report).toMatchObject({ status: 'failed', relists: 1, relistNeeded: true, inserted: 1 })
+    expect(report.error).toContain('relist failed')
+    expect(store.checkpoints).toEqual([])
   })
 })

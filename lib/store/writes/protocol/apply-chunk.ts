@@ -1,26 +1,25 @@
 import type { AnyBulkWriteOperation } from 'mongodb'
-import { documentIdOf, toDocument } from '../../documents/mapper.js'
-import { isNewer } from '../../documents/resource-version.js'
-import { mayDelete, settle, settleDelete, type SettleOutcome } from './slow-path.js'
 import { findTombstoned, writeTombstones } from '../../bookkeeping/tombstones.js'
-import type { WriteCounts, WriteOp } from '../write-op.js'
 import type { InventoryDocument } from '../../documents/mapper.js'
+import { sortInsertErrors, writeAroundRejections } from '../rejections.js'
 import {
-  buildDocument,
-  rejectionOf,
-  sortInsertErrors,
-  writeAroundRejections,
-  type Rejection,
-} from '../rejections.js'
-import { findByIds, guardOf, type WriteTarget } from './target.js'
-import { emptyCounts } from '../write-op.js'
+  planChunk,
+  resolveReads,
+  tombstonesOfPlan,
+  type Delete,
+  type Replace,
+  type Write,
+} from './chunk-plan.js'
+import { record, reject, settled, type ChunkState } from './chunk-state.js'
+import { settle, settleDelete } from './slow-path.js'
+import { guardOf, storedVersions, type WriteTarget } from './target.js'
 
 /*
  * The write protocol for one chunk (at most one op per uid, see coalesceOps).
  *
  *  - delete: tombstone first, then a delete guarded on the expected version.
  *    A stale insert racing the delete finds the tombstone after its own insert
- *    and removes itself (no resurrection, DESIGN invariant 3).
+ *    and removes itself (no resurrection, docs/design.md, invariant 3).
  *  - insert: one unordered insertMany; a duplicate key means the uid was
  *    stored meanwhile: slow path. Then the tombstone check.
  *  - replace: a compare-and-swap on the expected version; no match: slow path.
@@ -39,82 +38,23 @@ import { emptyCounts } from '../write-op.js'
  * rather than fail.
  *
  * Every step is idempotent by `_id` and guarded by resourceVersion, and the
- * chunk state records what was acknowledged, so a retry after a network error
- * repeats only unacknowledged work: nothing is lost or doubled.
+ * chunk state (chunk-state.ts) records what was acknowledged, so a retry
+ * after a network error repeats only unacknowledged work: nothing is lost or
+ * doubled.
  *
- * A document the server refuses for good (write-rejections.ts) is settled as
+ * A document the server refuses for good (rejections.ts) is settled as
  * `rejected` without failing the others; the caller stores it as a dead letter.
  */
 
-export interface ChunkState {
-  readonly ops: readonly WriteOp[]
-  /** done[i]: op i is acknowledged and counted; a retry skips it. */
-  readonly done: boolean[]
-  readonly counts: WriteCounts
-  /** Ops refused for good (done, never written), by index: the dead letters of this chunk. */
-  readonly rejected: Map<number, Rejection>
-}
-
-export function newChunkState(ops: readonly WriteOp[]): ChunkState {
-  return { ops, done: ops.map(() => false), counts: emptyCounts(), rejected: new Map() }
-}
-
-interface Write {
-  readonly index: number
-  readonly doc: InventoryDocument
-}
-interface Replace extends Write {
-  /** The version the write is guarded on. */
-  readonly guard: string
-}
-interface Delete {
-  readonly index: number
-  readonly _id: string
-  readonly deletedAt: string
-  /** The version the delete is guarded on; undefined: whatever is stored. */
-  readonly guard: string | undefined
-}
-
-function record(state: ChunkState, index: number, outcome: SettleOutcome): void {
-  state.done[index] = true
-  if (outcome === 'inserted') state.counts.inserted++
-  else if (outcome === 'updated') state.counts.updated++
-  else if (outcome === 'deleted') state.counts.deleted++
-  else state.counts.skippedByGuard++
-}
-
-function reject(state: ChunkState, index: number, rejection: Rejection): void {
-  state.done[index] = true
-  state.rejected.set(index, rejection)
-}
-
-/** Records what the slow path decided, or the rejection it ran into. */
-async function settled(
-  state: ChunkState,
-  index: number,
-  outcome: Promise<SettleOutcome>,
-): Promise<void> {
-  try {
-    record(state, index, await outcome)
-  } catch (error) {
-    const rejection = rejectionOf(error)
-    if (!rejection) throw error
-    reject(state, index, rejection)
-  }
-}
-
-async function storedVersions(
-  target: WriteTarget,
-  ids: readonly string[],
-): Promise<Map<string, string>> {
-  const projection = { _id: 1, resourceVersion: 1 } as const
-  const found = await findByIds(
-    target.readByIdOnly,
-    ids,
-    (many) => target.collection.find({ _id: { $in: many } }, { projection }).toArray(),
-    (one) => target.collection.findOne({ _id: one }, { projection }),
-  )
-  return new Map(found.map((d) => [d._id, d.resourceVersion]))
+/** Applies (what is left of) one chunk; throws on an error for the caller to retry. */
+export async function applyChunk(target: WriteTarget, state: ChunkState): Promise<void> {
+  const now = target.now()
+  const plan = planChunk(target, state, now)
+  await writeTombstones(target.tombstones, tombstonesOfPlan(target, plan, now))
+  await resolveReads(target, state, plan)
+  await applyDeletes(target, state, plan.deletes)
+  await applyInserts(target, state, plan.inserts)
+  await applyReplaces(target, state, plan.replaces)
 }
 
 async function applyDeletes(
@@ -228,69 +168,4 @@ async function applyReplaces(
     if (now.get(r.doc._id) === r.doc.resourceVersion) record(state, r.index, 'updated')
     else await settled(state, r.index, settle(target, r.doc))
   }
-}
-
-/** Applies (what is left of) one chunk; throws on an error for the caller to retry. */
-export async function applyChunk(target: WriteTarget, state: ChunkState): Promise<void> {
-  const { cluster } = target.mapping
-  const now = target.now()
-  const readFirst = !target.atomicConditionalWrites
-  const deletes: Delete[] = []
-  const deletesToRead: Delete[] = []
-  const inserts: Write[] = []
-  const replaces: Replace[] = []
-  const writesToRead: Write[] = []
-  state.ops.forEach((op, index) => {
-    if (state.done[index]) return
-    if (op.type === 'delete') {
-      const d = {
-        index,
-        _id: documentIdOf(cluster, op.uid),
-        deletedAt: op.deletedAtResourceVersion,
-        guard: op.expectedResourceVersion,
-      }
-      ;(readFirst ? deletesToRead : deletes).push(d)
-      return
-    }
-    const built = buildDocument(() => toDocument(op.object, target.mapping, now))
-    if ('rejection' in built) {
-      reject(state, index, built.rejection)
-      return
-    }
-    const { doc } = built
-    if (op.type === 'insert') inserts.push({ index, doc })
-    else if (op.type === 'replace' && !readFirst)
-      replaces.push({ index, doc, guard: op.expectedResourceVersion })
-    else writesToRead.push({ index, doc })
-  })
-
-  const tombstones = [...deletes, ...deletesToRead].map((d) => ({
-    _id: d._id,
-    cluster,
-    resource: target.resourceId,
-    uid: d._id.slice(cluster.length + 1),
-    resourceVersion: d.deletedAt,
-    deletedAt: now,
-  }))
-  await writeTombstones(target.tombstones, tombstones)
-
-  const stored = await storedVersions(target, [
-    ...deletesToRead.map((d) => d._id),
-    ...writesToRead.map((w) => w.doc._id),
-  ])
-  for (const d of deletesToRead) {
-    const current = stored.get(d._id)
-    if (current === undefined || !mayDelete(current, d.deletedAt)) record(state, d.index, 'skipped')
-    else deletes.push({ ...d, guard: current })
-  }
-  for (const w of writesToRead) {
-    const current = stored.get(w.doc._id)
-    if (current === undefined) inserts.push(w)
-    else if (isNewer(w.doc.resourceVersion, current)) replaces.push({ ...w, guard: current })
-    else record(state, w.index, 'skipped')
-  }
-
-  await applyDeletes(target, state, deletes)
-  await applyInserts(target, state, inserts)
-  await applyReplaces(target, state, replaces)
 }

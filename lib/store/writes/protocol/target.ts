@@ -51,3 +51,18 @@ export async function findByIds<T extends { _id: string }>(
   await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker))
   return found
 }
+
+/** The stored version of each of these `_id`s that is stored (projected: `_id` and version only). */
+export async function storedVersions(
+  target: WriteTarget,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const projection = { _id: 1, resourceVersion: 1 } as const
+  const found = await findByIds(
+    target.readByIdOnly,
+    ids,
+    (many) => target.collection.find({ _id: { $in: many } }, { projection }).toArray(),
+    (one) => target.collection.findOne({ _id: one }, { projection }),
+  )
+  return new Map(found.map((d) => [d._id, d.resourceVersion]))
+}

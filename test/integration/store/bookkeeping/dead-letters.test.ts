@@ -1,11 +1,8 @@
 import { MongoClient, type Collection, type Db } from 'mongodb'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../../../lib/kube/types.js'
-import {
-  ChunkedWriteError,
-  writeChunked,
-  type WriteChunkedOptions,
-} from '../../../../lib/store/writes/bulk-writer.js'
+import { writeChunked, type WriteChunkedOptions } from '../../../../lib/store/writes/bulk-writer.js'
+import { ChunkedWriteError } from '../../../../lib/store/writes/chunked-write-error.js'
 import {
   DEAD_LETTERED_VERSION,
   DeadLetterTracker,

@@ -129,7 +129,7 @@ describe('key encoding', () => {
     )
   })
 
-  it('encodes exactly as DESIGN.md says', () => {
+  it('encodes exactly as docs/design.md#key-encoding says', () => {
     expect(encodeKey('app.kubernetes.io/name')).toBe('app%2Ekubernetes%2Eio/name')
     expect(encodeKey('.dockerconfigjson')).toBe('%2Edockerconfigjson')
     expect(encodeKey('$ref')).toBe('%24ref')

@@ -1,0 +1,104 @@
+import type { WatchEvent } from '../kube/types.js'
+import type { ResourceStore } from '../store/resource-store.js'
+import { countedWrite } from './counted-write.js'
+import { EventBatch } from './event-batch.js'
+import { addWriteCounts, type ReportWriteCounts } from './resource-report.js'
+
+/**
+ * How long an event may wait for company before it is written: short enough
+ * that an event reaches MongoDB within about a second, long enough that a
+ * burst shares a few bulk writes.
+ */
+export const FLUSH_INTERVAL_MS = 200
+
+/** What flushing moves on in the watch report. */
+export interface FlushProgress extends ReportWriteCounts {
+  /** The longest an event waited between arriving and its write being acknowledged. */
+  eventLagMaxMs: number
+  /** The watch checkpoint saved last: every event up to it is written. */
+  resourceVersion?: string
+}
+
+/**
+ * Writes a watch window's events in coalesced batches, one flush after the
+ * other, and moves the watch checkpoint once a batch's writes are
+ * acknowledged (docs/design.md#invariant-5-checkpoints-after-writes). A write
+ * that fails ends the flushing and aborts `stop` (which ends the watch), so
+ * nothing is acknowledged past it.
+ */
+export class BatchFlusher {
+  readonly #batch = new EventBatch()
+  readonly #store: ResourceStore
+  readonly #progress: FlushProgress
+  readonly #stop: AbortController
+  #chain: Promise<void> = Promise.resolve()
+  #failure: { readonly error: unknown } | undefined
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(store: ResourceStore, progress: FlushProgress, stop: AbortController) {
+    this.#store = store
+    this.#progress = progress
+    this.#stop = stop
+  }
+
+  /** Distinct objects waiting for the next flush. */
+  get size(): number {
+    return this.#batch.size
+  }
+
+  /** The write error that ended the flushing, if one did. */
+  get failure(): { readonly error: unknown } | undefined {
+    return this.#failure
+  }
+
+  add(event: WatchEvent): void {
+    this.#batch.add(event)
+  }
+
+  /** Flushes every FLUSH_INTERVAL_MS while anything (an event or a bookmark) waits, until close(). */
+  start(): void {
+    this.#timer ??= setInterval(() => {
+      if (this.#batch.lastResourceVersion !== undefined) void this.flush()
+    }, FLUSH_INTERVAL_MS)
+  }
+
+  close(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  /** Queues a flush of what waits now; resolves when it (and every flush before it) is done. */
+  flush(): Promise<void> {
+    this.#chain = this.#chain.then(() => this.#flushBatch())
+    return this.#chain
+  }
+
+  async #flushBatch(): Promise<void> {
+    if (this.#failure) return
+    const { ops, events, resourceVersion, oldestEventAt } = this.#batch.take()
+    if (resourceVersion === undefined) return
+    const progress = this.#progress
+    try {
+      if (ops.length > 0) {
+        // An event the server refuses comes back as a dead letter, not as an error, and
+        // the checkpoint below moves past it. The invariant holds: its write was answered
+        // (refused for good, retrying it here cannot help) and its dead letter is stored
+        // before the write returns, so nothing is lost, only deferred: the next reconcile
+        // lists the object, finds it not stored at that version, and writes it again.
+        // Blocking the checkpoint instead would stall every later event of the resource.
+        await countedWrite(this.#store.write(ops, undefined, 'watch'), (counts) =>
+          addWriteCounts(progress, counts),
+        )
+        if (oldestEventAt !== undefined)
+          progress.eventLagMaxMs = Math.max(progress.eventLagMaxMs, Date.now() - oldestEventAt)
+      }
+      await this.#store.saveWatchCheckpoint(resourceVersion, { events })
+      progress.resourceVersion = resourceVersion
+    } catch (error) {
+      // Failed after every retry: recorded as dead letters where MongoDB allowed, and
+      // the checkpoint stays put, so the next window replays these events anyway.
+      this.#failure = { error }
+      this.#stop.abort(error)
+    }
+  }
+}

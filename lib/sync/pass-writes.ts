@@ -1,0 +1,51 @@
+import type { ResourceStore } from '../store/resource-store.js'
+import { addCounts, emptyCounts, type WriteCounts, type WriteOp } from '../store/writes/write-op.js'
+import { countedWrite } from './counted-write.js'
+
+/**
+ * The writes of one list pass. Documents count through the writer (a guard
+ * may skip some, a failed write still did what it did before failing), and
+ * one write stays in flight while the next page is listed. A dry run writes
+ * nothing: its report counts what the diff planned instead.
+ */
+export class PassWrites {
+  readonly written: WriteCounts = emptyCounts()
+  readonly #store: ResourceStore
+  readonly #signal: AbortSignal
+  readonly #dryRun: boolean
+  #inFlight: Promise<void> | undefined
+
+  constructor(store: ResourceStore, signal: AbortSignal, dryRun = false) {
+    this.#store = store
+    this.#signal = signal
+    this.#dryRun = dryRun
+  }
+
+  /** Writes `ops` and waits for the write. */
+  write(ops: WriteOp[]): Promise<void> {
+    if (this.#dryRun || ops.length === 0) return Promise.resolve()
+    return countedWrite(this.#store.write(ops, this.#signal), (counts) =>
+      addCounts(this.written, counts),
+    )
+  }
+
+  /** Waits for the write in flight, then starts this one and returns: list and write overlap. */
+  async overlap(ops: WriteOp[]): Promise<void> {
+    await this.drain()
+    const writing = this.write(ops)
+    writing.catch(() => undefined) // surfaced by the next drain()
+    this.#inFlight = writing
+  }
+
+  /** Waits for the write in flight, if any; its error is thrown here. */
+  async drain(): Promise<void> {
+    const writing = this.#inFlight
+    this.#inFlight = undefined
+    await writing
+  }
+
+  /** After a failure: lets the write in flight end, whatever its outcome, before the report is made. */
+  async settle(): Promise<void> {
+    await this.drain().catch(() => undefined)
+  }
+}
