@@ -16,7 +16,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/stack/global-setup.ts'],
-          setupFiles: ['test/stack/load-env.ts', 'test/stack/fresh-container-state.ts'],
+          setupFiles: ['test/stack/load-env.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           // Integration tests share one local stack; files run one at a time so a

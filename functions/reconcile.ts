@@ -15,6 +15,10 @@ export const handler = createLambdaHandler({
   secrets: ['mongodb', 'kubeconfig', 'hashKey'],
   dependencies: createSyncDependencies,
   work: (input, deps) => runReconcile(deps, input),
-  publishMetrics: (output, config) =>
-    publishInvocationMetrics(output && reconcileInvocationMetrics(output), config.clusterName),
+  publishMetrics: (output, { config, container }) =>
+    publishInvocationMetrics(
+      output && reconcileInvocationMetrics(output),
+      config.clusterName,
+      container.breakers,
+    ),
 })

@@ -15,6 +15,10 @@ export const handler = createLambdaHandler({
   secrets: ['mongodb', 'kubeconfig', 'hashKey'],
   dependencies: createSyncDependencies,
   work: (input, deps) => runWatch(deps, input),
-  publishMetrics: (output, config) =>
-    publishInvocationMetrics(output && watchInvocationMetrics(output), config.clusterName),
+  publishMetrics: (output, { config, container }) =>
+    publishInvocationMetrics(
+      output && watchInvocationMetrics(output),
+      config.clusterName,
+      container.breakers,
+    ),
 })

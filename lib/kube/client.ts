@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { SyncError } from '../errors.js'
 import { registerSecret } from '../redact.js'
-import { guarded, type GuardOptions } from '../resilience/circuit-breaker.js'
+import type { Guard } from '../resilience/circuit-breaker.js'
 import { makeDiscover } from './discovery.js'
 import type { HttpRequest, HttpResponse, HttpTransport } from './http.js'
 import { makeListPage } from './list-page.js'
@@ -47,8 +47,8 @@ export interface KubeClient {
 export interface KubeClientOptions {
   /** K8S_REQUEST_TIMEOUT_MS: a whole list/discovery request; a watch's wait for its headers. */
   readonly requestTimeoutMs: number
-  /** The circuit breaker settings (ENABLE_CIRCUIT_BREAKER, BREAKER_*): a Config fits. */
-  readonly breaker: GuardOptions['config']
+  /** The API server's circuit breaker (the container's): every request goes through it. */
+  readonly guard: Guard
 }
 
 export function createKubeClient(source: KubeconfigSource, options: KubeClientOptions): KubeClient {
@@ -56,15 +56,15 @@ export function createKubeClient(source: KubeconfigSource, options: KubeClientOp
   const transport = createTransport(kc, source.kind === 'eks' ? source.getToken : undefined)
   const timeoutMs = options.requestTimeoutMs
   // Every request goes through the API server's breaker (a watch: until it is connected).
-  const guard = { config: options.breaker }
+  const { guard } = options
   const listPage = makeListPage(transport, { timeoutMs })
   const discover = makeDiscover(transport, { timeoutMs })
   const watchStream = makeWatchStream(transport, { connectTimeoutMs: timeoutMs })
   return Object.freeze({
     server: currentCluster(kc).server,
-    listPage: (request) => guarded('kubernetes', () => listPage(request), guard),
-    discover: (ref, opts) => guarded('kubernetes', () => discover(ref, opts), guard),
-    watchStream: (request) => guarded('kubernetes', () => watchStream(request), guard),
+    listPage: (request) => guard(() => listPage(request)),
+    discover: (ref, opts) => guard(() => discover(ref, opts)),
+    watchStream: (request) => guard(() => watchStream(request)),
   } satisfies KubeClient)
 }
 

@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
-import { takeBreakerOpens } from '../resilience/circuit-breaker.js'
 import { logger } from '../log.js'
+import type { Breakers } from '../resilience/circuit-breaker.js'
 import { clusterMetricValues, type MetricValue } from './metric-values.js'
 
 /*
@@ -33,17 +33,19 @@ export interface InvocationMetrics {
 }
 
 /**
- * Publishes an invocation's metrics, and the breaker opens counted since the
- * last publication. Never throws: metrics must not fail a sync.
+ * Publishes an invocation's metrics, and the container's breaker opens
+ * counted since the last publication. Never throws: metrics must not fail a
+ * sync.
  */
 export function publishInvocationMetrics(
   metrics: InvocationMetrics | undefined,
   cluster: string,
+  breakers: Pick<Breakers, 'takeOpens'>,
   now = new Date(),
 ): void {
   try {
     for (const r of metrics?.resources ?? []) publish({ cluster, resource: r.resource }, r.values)
-    const opens = takeBreakerOpens()
+    const opens = breakers.takeOpens()
     publish(
       { cluster },
       clusterMetricValues(metrics?.resources ?? [], opens.kubernetes + opens.mongodb, now),

@@ -10,13 +10,6 @@ import type { Config } from '../config.js'
 import { classify, messageOf, NotRetriedError } from '../errors.js'
 import { logger } from '../log.js'
 
-/*
- * One breaker per dependency, kept at module scope: it outlives an
- * invocation (a warm container remembers an outage) and is shared by every
- * resource of an invocation, so an outage costs a few failures in all, not a
- * retry storm per chunk and per resource.
- */
-
 export type Dependency = 'kubernetes' | 'mongodb'
 
 export const dependencyLabel: Readonly<Record<Dependency, string>> = {
@@ -63,8 +56,6 @@ interface BreakerEntry {
   lastFailure: unknown
 }
 
-const entries = new Map<Dependency, BreakerEntry>()
-
 /**
  * Only failures that say the dependency is unwell count. An answer (403, 404,
  * 410, a duplicate key) is health, and so is a 429: the server is up and
@@ -76,15 +67,81 @@ export const countsAsFailure = (error: unknown): boolean => {
   return kind === 'transient' && reason !== 'http-429'
 }
 
-function entryFor(dependency: Dependency, settings: BreakerSettings): BreakerEntry {
-  const existing = entries.get(dependency)
-  if (
-    existing &&
-    existing.settings.failureThreshold === settings.failureThreshold &&
-    existing.settings.halfOpenAfterMs === settings.halfOpenAfterMs
-  )
-    return existing
+/** Runs one call through a dependency's breaker (or straight through, with breakers off). */
+export type Guard = <T>(fn: () => Promise<T>) => Promise<T>
 
+/** No breaker: what a test or a one-off tool passes where no container keeps one. */
+export const unguarded: Guard = (fn) => fn()
+
+export interface BreakerConfig {
+  readonly features: Pick<Config['features'], 'circuitBreaker'>
+  readonly breaker: BreakerSettings
+}
+
+/**
+ * The breakers of one container, one per dependency. They outlive an
+ * invocation (a warm container remembers an outage) and are shared by every
+ * resource of an invocation, so an outage costs a few failures in all, not a
+ * retry storm per chunk and per resource. lib/runtime/container.ts keeps them.
+ */
+export class Breakers {
+  readonly #entries = new Map<Dependency, BreakerEntry>()
+  readonly #config: BreakerConfig
+
+  constructor(config: BreakerConfig) {
+    this.#config = config
+  }
+
+  /**
+   * Runs one call to `dependency` through its breaker. An open breaker throws
+   * CircuitOpenError at once (classify() calls it fatal, so retries stop too).
+   */
+  async guard<T>(dependency: Dependency, fn: () => Promise<T>): Promise<T> {
+    if (!this.#config.features.circuitBreaker) return fn()
+    const entry = this.#entryFor(dependency)
+    try {
+      return await entry.policy.execute(() => fn())
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new CircuitOpenError(dependency, entry)
+      throw error
+    }
+  }
+
+  /** The guard of one dependency, for code that calls only that one. */
+  guardOf(dependency: Dependency): Guard {
+    return (fn) => this.guard(dependency, fn)
+  }
+
+  snapshots(): BreakerSnapshot[] {
+    return [...this.#entries].map(([dependency, entry]) => ({
+      dependency,
+      state: stateName(entry.policy.state),
+      opens: entry.opens,
+      failures: entry.failures,
+    }))
+  }
+
+  /** Opens since the last call, per dependency (an invocation's metric), and starts counting again. */
+  takeOpens(): Record<Dependency, number> {
+    const opens: Record<Dependency, number> = { kubernetes: 0, mongodb: 0 }
+    for (const [dependency, entry] of this.#entries) {
+      opens[dependency] = entry.opens
+      entry.opens = 0
+    }
+    return opens
+  }
+
+  #entryFor(dependency: Dependency): BreakerEntry {
+    let entry = this.#entries.get(dependency)
+    if (!entry) {
+      entry = newEntry(dependency, this.#config.breaker)
+      this.#entries.set(dependency, entry)
+    }
+    return entry
+  }
+}
+
+function newEntry(dependency: Dependency, settings: BreakerSettings): BreakerEntry {
   const policy = circuitBreaker(handleWhen(countsAsFailure), {
     halfOpenAfter: settings.halfOpenAfterMs,
     breaker: new ConsecutiveBreaker(settings.failureThreshold),
@@ -126,34 +183,7 @@ function entryFor(dependency: Dependency, settings: BreakerSettings): BreakerEnt
       ...log,
     })
   })
-  entries.set(dependency, entry)
   return entry
-}
-
-export interface GuardOptions {
-  readonly config: {
-    readonly features: Pick<Config['features'], 'circuitBreaker'>
-    readonly breaker: BreakerSettings
-  }
-}
-
-/**
- * Runs one call to `dependency` through its breaker. An open breaker throws
- * CircuitOpenError at once (classify() calls it fatal, so retries stop too).
- */
-export async function guarded<T>(
-  dependency: Dependency,
-  fn: () => Promise<T>,
-  options: GuardOptions,
-): Promise<T> {
-  if (!options.config.features.circuitBreaker) return fn()
-  const entry = entryFor(dependency, options.config.breaker)
-  try {
-    return await entry.policy.execute(() => fn())
-  } catch (error) {
-    if (error instanceof BrokenCircuitError) throw new CircuitOpenError(dependency, entry)
-    throw error
-  }
 }
 
 /** True when `error`, or an error it wraps, is a call refused by an open breaker. */
@@ -170,7 +200,7 @@ export type BreakerStateName = 'closed' | 'open' | 'half-open'
 export interface BreakerSnapshot {
   readonly dependency: Dependency
   readonly state: BreakerStateName
-  /** Times it opened since the last takeBreakerOpens(). */
+  /** Times it opened since the last takeOpens(). */
   readonly opens: number
   /** Calls that failed and counted, since the container started. */
   readonly failures: number
@@ -178,27 +208,3 @@ export interface BreakerSnapshot {
 
 const stateName = (state: CircuitState): BreakerStateName =>
   state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'half-open' : 'open'
-
-export function breakerSnapshots(): BreakerSnapshot[] {
-  return [...entries].map(([dependency, entry]) => ({
-    dependency,
-    state: stateName(entry.policy.state),
-    opens: entry.opens,
-    failures: entry.failures,
-  }))
-}
-
-/** Opens since the last call, per dependency (an invocation's metric), and starts counting again. */
-export function takeBreakerOpens(): Record<Dependency, number> {
-  const opens: Record<Dependency, number> = { kubernetes: 0, mongodb: 0 }
-  for (const [dependency, entry] of entries) {
-    opens[dependency] = entry.opens
-    entry.opens = 0
-  }
-  return opens
-}
-
-/** Forgets every breaker (tests; a container never needs it). */
-export function resetBreakers(): void {
-  entries.clear()
-}

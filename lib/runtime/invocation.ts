@@ -27,7 +27,10 @@ export interface FunctionDefinition<I, O, D> {
   /** This function's MongoDB client settings, when they differ from the configuration's. */
   readonly mongoSettings?: (config: Config) => Config
   /** Publishes the invocation's metrics; also after a failure, with no output. */
-  readonly publishMetrics?: (output: O | undefined, config: Config) => void
+  readonly publishMetrics?: (
+    output: O | undefined,
+    edge: { readonly config: Config; readonly container: Container },
+  ) => void
 }
 
 /** What the Lambda adapter hands over from the runtime. */
@@ -79,6 +82,6 @@ export async function invoke<I, O, D>(
   } finally {
     // Also after a failure: breaker opens count most then, and a missing
     // OldestCompleteSyncAgeSeconds is what the stale-sync alarm treats as breaching.
-    fn.publishMetrics?.(output, config)
+    fn.publishMetrics?.(output, edge)
   }
 }

@@ -5,9 +5,8 @@ import type { Config } from '../config.js'
 import { SyncError } from '../errors.js'
 import { clusterSource } from '../kube/cluster-source.js'
 import { createKubeClient, type KubeconfigSource } from '../kube/client.js'
-import { guarded } from '../resilience/circuit-breaker.js'
 import { mongoResourceStore } from '../store/resource-store.js'
-import type { ReconcileRunDeps as RunDependencies } from '../sync/reconcile-run.js'
+import type { RunDependencies } from '../sync/run-dependencies.js'
 import { mongoUri, secretHashKey, secretText, type FetchedSecrets } from './fetched-secrets.js'
 import type { Invocation } from './invocation.js'
 
@@ -51,19 +50,22 @@ export async function createSyncDependencies(invocation: Invocation): Promise<Ru
   const uri = mongoUri(config, secrets)
   const kube = createKubeClient(await kubeconfigSource(config, secrets), {
     requestTimeoutMs: config.k8s.requestTimeoutMs,
-    breaker: config,
+    guard: container.breakers.guardOf('kubernetes'),
   })
   // A warm container that saw MongoDB fail keeps its breaker open: fail now, not after every retry.
-  const db = await guarded(
-    'mongodb',
-    () => container.mongo.connectDB({ uri, signal: deadline.signal }),
-    { config },
-  )
+  const mongoGuard = container.breakers.guardOf('mongodb')
+  const db = await mongoGuard(() => container.mongo.connectDB({ uri, signal: deadline.signal }))
   const secretsPolicy = { syncData: config.secrets.syncData, hashKey }
   return {
     config,
     source: clusterSource(kube, config),
-    storeFor: (resolved) => mongoResourceStore(db, resolved, { config, secrets: secretsPolicy }),
+    storeFor: (resolved) =>
+      mongoResourceStore(db, resolved, {
+        config,
+        secrets: secretsPolicy,
+        guard: mongoGuard,
+        pacing: container.pacing,
+      }),
     deadline,
     owner,
   }

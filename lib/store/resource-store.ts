@@ -1,7 +1,8 @@
 import type { Collection, Db } from 'mongodb'
 import type { Config } from '../config.js'
 import { DeadlineError } from '../errors.js'
-import { guarded } from '../resilience/circuit-breaker.js'
+import type { Guard } from '../resilience/circuit-breaker.js'
+import type { Pacing } from './writes/adaptive-pacing.js'
 import type { ResolvedResource } from '../kube/types.js'
 import { collectionNameOf, stateIdOf } from '../resource-ref.js'
 import { writeChunked } from './writes/bulk-writer.js'
@@ -54,6 +55,14 @@ export interface MongoStoreOptions {
   >
   /** SYNC_SECRET_DATA and the HMAC key (resolved from Secrets Manager when configured). */
   readonly secrets: { readonly syncData: boolean; readonly hashKey: string | undefined }
+  /**
+   * MongoDB's circuit breaker: every call goes through it, so once it is open
+   * the rest of the run fails at once instead of waiting out server selection
+   * per call. The container's, kept across warm invocations.
+   */
+  readonly guard: Guard
+  /** The container's adaptive pacing of bulk writes. */
+  readonly pacing: Pacing
 }
 
 /** The orchestration's view of one (cluster, resource) in MongoDB, over lib/store. */
@@ -68,10 +77,7 @@ export function mongoResourceStore(
   const checkpoints = checkpointsFor(db, cluster, resolved.ref)
   const stateId = stateIdOf(cluster, resolved.ref)
   const deadLetters = new DeadLetterTracker(db, cluster, resource)
-  // Every call goes through MongoDB's breaker: once it is open, the rest of
-  // the run fails at once instead of waiting out server selection per call.
-  const guard = <T>(fn: () => Promise<T>): Promise<T> =>
-    guarded('mongodb', fn, { config: options.config })
+  const { guard } = options
   const retry = options.config.retry
   const versions = new ResourceVersions({
     db,
@@ -145,6 +151,8 @@ async function write(
     },
     db: writer.db,
     config: options.config,
+    guard: options.guard,
+    pacing: options.pacing,
     deadLetters: writer.deadLetters.forSource(source),
     ...(signal ? { signal } : {}),
   })

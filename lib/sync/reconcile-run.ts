@@ -21,12 +21,6 @@ export interface ReconcileRunInput {
 
 export type ReconcileOutput = RunOutput<ReconcileReport, { dryRun: boolean }>
 
-/**
- * @deprecated The same shape under its one name: use RunDependencies
- * (run-dependencies.ts). Kept until lib/runtime imports that.
- */
-export type ReconcileRunDeps = RunDependencies
-
 /** The reconcile function's work, free of Lambda: every selected resource, concurrently, each on its own. */
 export function runReconcile(
   deps: RunDependencies,

@@ -1,6 +1,5 @@
 import { MongoClient } from 'mongodb'
 
-import { getConfig } from '../../lib/config.js'
 import { createKubeClient } from '../../lib/kube/client.js'
 import { collectionNameOf, parseResourceRef } from '../../lib/resource-ref.js'
 import { toDocument } from '../../lib/store/documents/mapper.js'
@@ -22,6 +21,7 @@ import { ensureBenchObjects, listBenchObjects } from './seeding.js'
 import { percentile } from './stats.js'
 import { startSyncChild } from './sync-child.js'
 import { makeSteadyChanges } from './watch-lag.js'
+import { unguarded } from '../../lib/resilience/circuit-breaker.js'
 
 export interface BenchOptions {
   readonly objects: number
@@ -58,7 +58,7 @@ export async function benchOnce(env: StackEnv, options: BenchOptions): Promise<B
 
     const client = createKubeClient(
       { kind: 'file', path: kubeconfig },
-      { requestTimeoutMs: 120_000, breaker: getConfig() },
+      { requestTimeoutMs: 120_000, guard: unguarded },
     )
     const resolved = await client.discover(parseResourceRef(BENCH_RESOURCE)!)
     const collectionName = collectionNameOf(resolved.ref)

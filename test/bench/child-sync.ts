@@ -13,6 +13,8 @@ import type { ChildCommand, ChildReply, ChildSetup } from './child-protocol.js'
 import { BENCH_CLUSTER, BENCH_RESOURCE } from './configs.js'
 import { startMemorySampler } from './memory-sampler.js'
 import { monitorWrites } from './write-monitor.js'
+import { Breakers } from '../../lib/resilience/circuit-breaker.js'
+import { createPacing } from '../../lib/store/writes/adaptive-pacing.js'
 
 /*
  * Our sync, alone in its own process so that its memory can be sampled
@@ -46,9 +48,12 @@ async function main(): Promise<void> {
   }).connect()
   const db = mongo.db(setup.dbName)
   const writes = monitorWrites(mongo, collectionNameOf(parseResourceRef(BENCH_RESOURCE)!))
+  // As a Lambda container keeps them: one set of breakers, one pacing, for every run.
+  const breakers = new Breakers(config)
+  const pacing = createPacing(config)
   const kube = createKubeClient(
     { kind: 'file', path: setup.kubeconfig },
-    { requestTimeoutMs: config.k8s.requestTimeoutMs, breaker: config },
+    { requestTimeoutMs: config.k8s.requestTimeoutMs, guard: breakers.guardOf('kubernetes') },
   )
   const source = clusterSource(kube, config)
   const secrets = { syncData: config.secrets.syncData, hashKey: config.secrets.hashKey }
@@ -56,7 +61,12 @@ async function main(): Promise<void> {
     config,
     source,
     storeFor: (resolved: Parameters<typeof mongoResourceStore>[1]) =>
-      mongoResourceStore(db, resolved, { config, secrets }),
+      mongoResourceStore(db, resolved, {
+        config,
+        secrets,
+        guard: breakers.guardOf('mongodb'),
+        pacing,
+      }),
     deadline,
     owner: `bench-${process.pid}`,
   })

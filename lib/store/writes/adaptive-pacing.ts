@@ -134,35 +134,18 @@ export class AdaptivePacing implements Pacing {
   }
 }
 
-let shared: AdaptivePacing | undefined
-
 /**
- * The pacing of this container's MongoDB writes: shared by every resource
- * and kept across warm invocations, since it describes the server, not a run.
+ * The pacing of a container's MongoDB writes: lib/runtime/container.ts keeps
+ * one, shared by every resource and kept across warm invocations, since it
+ * describes the server, not a run.
  */
-export function pacingFor(config: Pick<Config, 'bulkWrite' | 'features' | 'pacing'>): Pacing {
+export function createPacing(config: Pick<Config, 'bulkWrite' | 'features' | 'pacing'>): Pacing {
   const { maxConcurrent, batchDelayMs } = config.bulkWrite
   if (!config.features.adaptivePacing) return fixedPacing(maxConcurrent, batchDelayMs)
-  const bounds: PacingBounds = {
+  return new AdaptivePacing({
     maxConcurrent,
     minDelayMs: batchDelayMs,
     maxDelayMs: config.pacing.maxDelayMs,
     latencyTargetMs: config.pacing.latencyTargetMs,
-  }
-  const b = shared?.bounds
-  if (
-    !shared ||
-    !b ||
-    b.maxConcurrent !== bounds.maxConcurrent ||
-    b.minDelayMs !== bounds.minDelayMs ||
-    b.maxDelayMs !== Math.max(bounds.maxDelayMs, bounds.minDelayMs) ||
-    b.latencyTargetMs !== bounds.latencyTargetMs
-  )
-    shared = new AdaptivePacing(bounds)
-  return shared
-}
-
-/** Forgets the shared pacing (tests). */
-export function resetPacing(): void {
-  shared = undefined
+  })
 }

@@ -1,13 +1,13 @@
 import type { Collection, Db } from 'mongodb'
 import type { Config } from '../../config.js'
 import { DeadlineError, messageOf } from '../../errors.js'
-import { guarded } from '../../resilience/circuit-breaker.js'
+import { unguarded, type Guard } from '../../resilience/circuit-breaker.js'
 import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import type { ChunkDeadLetters } from '../bookkeeping/dead-letter-tracker.js'
 import { tombstonesOf } from '../bookkeeping/tombstones.js'
 import { serverProfileOf } from '../connection/server-profile.js'
 import type { InventoryDocument, MappingContext } from '../documents/mapper.js'
-import { fixedPacing, pacingFor } from './adaptive-pacing.js'
+import { createPacing, fixedPacing, type Pacing } from './adaptive-pacing.js'
 import { logChunkedWrite } from './chunk-log.js'
 import { runPaced, type PacedOutcome } from './chunk-scheduler.js'
 import { ChunkedWriteError } from './chunked-write-error.js'
@@ -34,6 +34,10 @@ export interface WriteChunkedOptions {
   readonly atomicConditionalWrites?: boolean
   /** Where rejected and finally failed operations go (dead-letter-tracker.ts); none: nowhere. */
   readonly deadLetters?: ChunkDeadLetters
+  /** MongoDB's circuit breaker (the container's); none: calls go straight through. */
+  readonly guard?: Guard
+  /** The container's adaptive pacing; none: a fresh one from the configuration. */
+  readonly pacing?: Pacing
 }
 
 export interface WriteResult extends WriteCounts {
@@ -67,9 +71,11 @@ export async function writeChunked(
     target,
     chunks: splitIntoChunks(coalesced, batchSize),
     total: coalesced.length,
-    pacing: chunked ? pacingFor(config) : fixedPacing(1, config.bulkWrite.batchDelayMs),
+    pacing: chunked
+      ? (options.pacing ?? createPacing(config))
+      : fixedPacing(1, config.bulkWrite.batchDelayMs),
     retryPolicy: options.retryPolicy ?? config.retry,
-    guard: { config },
+    guard: options.guard ?? unguarded,
     signal: options.signal,
     deadLetters: options.deadLetters,
     counts: { ...emptyCounts(), skippedByGuard: superseded },
@@ -108,7 +114,7 @@ async function writeTargetOf(
   const { config, resource } = options
   const db = options.db ?? collection.db
   const profile = await retryWithBackoff(
-    () => guarded('mongodb', () => serverProfileOf(db), { config }),
+    () => (options.guard ?? unguarded)(() => serverProfileOf(db)),
     `server profile for ${resource}`,
     { signal: options.signal, policy: options.retryPolicy ?? config.retry },
   )

@@ -1,5 +1,5 @@
 import { isTransient } from '../../errors.js'
-import { guarded, type GuardOptions } from '../../resilience/circuit-breaker.js'
+import type { Guard } from '../../resilience/circuit-breaker.js'
 import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import type { ChunkDeadLetters } from '../bookkeeping/dead-letter-tracker.js'
 import { unwrapBulkWriteError } from '../connection/driver-errors.js'
@@ -16,8 +16,8 @@ export interface ChunkedWrite extends ChunkProgress {
   readonly chunks: ReadonlyArray<readonly WriteOp[]>
   readonly pacing: Pacing
   readonly retryPolicy: RetryPolicy
-  /** MongoDB's breaker settings. */
-  readonly guard: GuardOptions
+  /** Every attempt goes through MongoDB's circuit breaker. */
+  readonly guard: Guard
   /** The deadline: a chunk in flight finishes its attempt, no attempt (nor backoff) starts after it. */
   readonly signal: AbortSignal | undefined
   readonly deadLetters: ChunkDeadLetters | undefined
@@ -73,15 +73,12 @@ async function attemptChunk(write: ChunkedWrite, state: ChunkState): Promise<voi
   const startedAt = Date.now()
   let failed = false
   try {
-    await guarded(
-      'mongodb',
-      () =>
-        applyChunk(write.target, state)
-          .then(() => write.deadLetters?.chunkApplied(state))
-          .catch((error: unknown) => {
-            throw unwrapBulkWriteError(error)
-          }),
-      write.guard,
+    await write.guard(() =>
+      applyChunk(write.target, state)
+        .then(() => write.deadLetters?.chunkApplied(state))
+        .catch((error: unknown) => {
+          throw unwrapBulkWriteError(error)
+        }),
     )
   } catch (error) {
     // A fatal error says nothing about load.

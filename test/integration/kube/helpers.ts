@@ -1,10 +1,10 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
-import { getConfig } from '../../../lib/config.js'
 import { createKubeClient, type KubeClient } from '../../../lib/kube/client.js'
 import type { ListPage, ResolvedResource, WatchEvent } from '../../../lib/kube/types.js'
 import type { WatchWindowResult } from '../../../lib/kube/watcher.js'
 import { parseResourceRef } from '../../../lib/resource-ref.js'
 import type { RetryPolicy } from '../../../lib/retry.js'
+import { unguarded } from '../../../lib/resilience/circuit-breaker.js'
 
 /** Quick retries: the backoff sequence itself is unit-tested. */
 export const fastPolicy: RetryPolicy = {
@@ -15,10 +15,7 @@ export const fastPolicy: RetryPolicy = {
 }
 
 export function kubeClient(path = process.env.KUBECONFIG!): KubeClient {
-  return createKubeClient(
-    { kind: 'file', path },
-    { requestTimeoutMs: 10_000, breaker: getConfig() },
-  )
+  return createKubeClient({ kind: 'file', path }, { requestTimeoutMs: 10_000, guard: unguarded })
 }
 
 export async function resolve(kube: KubeClient, id: string): Promise<ResolvedResource> {

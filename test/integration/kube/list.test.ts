@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getConfig } from '../../../lib/config.js'
 import { classify } from '../../../lib/errors.js'
 import { createKubeClient, type KubeClient } from '../../../lib/kube/client.js'
 import { KubeApiError } from '../../../lib/kube/errors.js'
@@ -17,6 +16,7 @@ import {
   resolve,
   uidsOf,
 } from './helpers.js'
+import { unguarded } from '../../../lib/resilience/circuit-breaker.js'
 
 describe('lib/kube against the real API server: lists and discovery', () => {
   let admin: KubeConfig
@@ -172,7 +172,7 @@ describe('lib/kube against the real API server: lists and discovery', () => {
           caData: readFileSync(process.env.KUBE_CA_FILE!).toString('base64'),
           getToken: () => (asked++, Promise.resolve(user.token!)),
         },
-        { requestTimeoutMs: 10_000, breaker: getConfig() },
+        { requestTimeoutMs: 10_000, guard: unguarded },
       )
 
       const resolved = await eks.discover(parseResourceRef('v1/configmaps')!)
@@ -187,7 +187,7 @@ describe('lib/kube against the real API server: lists and discovery', () => {
     const text = readFileSync(process.env.KUBECONFIG!, 'utf8')
     const fromSecret = createKubeClient(
       { kind: 'text', text, secretId: 'test/kubeconfig' },
-      { requestTimeoutMs: 10_000, breaker: getConfig() },
+      { requestTimeoutMs: 10_000, guard: unguarded },
     )
 
     const page = await fromSecret.listPage({

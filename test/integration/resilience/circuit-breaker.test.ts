@@ -1,6 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { breakerSnapshots } from '../../../lib/resilience/circuit-breaker.js'
 import { RESOURCE_CONCURRENCY } from '../../../lib/sync/reconcile-run.js'
 import { isList, startFaultProxy } from '../../stack/fault-proxy.js'
 import { configMap } from '../../stack/seed-objects.js'
@@ -21,8 +20,8 @@ const resources = [
   'v1/persistentvolumeclaims',
 ]
 
-const mongoBreaker = () => breakerSnapshots().find((b) => b.dependency === 'mongodb')
-const kubeBreaker = () => breakerSnapshots().find((b) => b.dependency === 'kubernetes')
+const breakerOf = (h: Harness | undefined, dependency: string) =>
+  h?.breakers.snapshots().find((b) => b.dependency === dependency)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
@@ -68,7 +67,7 @@ describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
     expect(down.resources.map((r) => r.status)).toEqual(resources.map(() => 'failed'))
     // One short failure per resource, not a retry storm per chunk: the calls
     // that failed are the ones up to the threshold plus those already in flight.
-    const failures = mongoBreaker()?.failures ?? 0
+    const failures = breakerOf(h, 'mongodb')?.failures ?? 0
     expect(failures).toBeGreaterThanOrEqual(THRESHOLD)
     expect(failures).toBeLessThanOrEqual(THRESHOLD + RESOURCE_CONCURRENCY)
     const refused = down.resources.filter((r) =>
@@ -82,7 +81,7 @@ describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
     // While open, a whole run makes no call to MongoDB at all.
     const again = await h.reconcile({ namespaces: [namespace] })
     expect(again.resources.every((r) => /circuit breaker is open/.test(r.error ?? ''))).toBe(true)
-    expect(mongoBreaker()?.failures).toBe(failures)
+    expect(breakerOf(h, 'mongodb')?.failures).toBe(failures)
 
     await toxiproxy.setEnabled('mongo', true)
     await sleep(HALF_OPEN_AFTER_MS + 200)
@@ -97,7 +96,7 @@ describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
     expect(backEvents.map((e) => e.event)).toEqual(
       expect.arrayContaining(['breaker.half-open', 'breaker.closed']),
     )
-    expect(mongoBreaker()?.state).toBe('closed')
+    expect(breakerOf(h, 'mongodb')?.state).toBe('closed')
   })
 })
 
@@ -132,11 +131,11 @@ describe('the API server circuit breaker, with the API server answering 503', ()
       const refusedByProxy = proxy.requests.filter((r) => r.fault === 'status').length
       // Requests that reached the API server: up to the threshold, plus those in flight.
       // (Concurrent discoveries of one group share a request, each counting as a failed call.)
-      expect(kubeBreaker()?.failures).toBeGreaterThanOrEqual(THRESHOLD)
+      expect(breakerOf(h, 'kubernetes')?.failures).toBeGreaterThanOrEqual(THRESHOLD)
       expect(refusedByProxy).toBeGreaterThanOrEqual(1)
       expect(proxy.requests.length).toBeLessThanOrEqual(THRESHOLD + RESOURCE_CONCURRENCY)
       // MongoDB answered all along: its breaker never opened.
-      expect(mongoBreaker()?.state ?? 'closed').toBe('closed')
+      expect(breakerOf(h, 'mongodb')?.state ?? 'closed').toBe('closed')
     } finally {
       await h?.close()
       await proxy.close()

@@ -10,6 +10,8 @@ import { mongoResourceStore } from '../../../lib/store/resource-store.js'
 import type { ClusterSource } from '../../../lib/kube/cluster-source.js'
 import { runReconcile, type ReconcileRunInput } from '../../../lib/sync/reconcile-run.js'
 import { runWatch, type WatchRunInput } from '../../../lib/sync/watch-run.js'
+import { Breakers } from '../../../lib/resilience/circuit-breaker.js'
+import { createPacing, type Pacing } from '../../../lib/store/writes/adaptive-pacing.js'
 import { uniqueName } from '../../stack/test-helpers.js'
 
 /** Fast retries for tests: the sequence and its bounds are unit-tested. */
@@ -34,6 +36,10 @@ export interface Harness {
   readonly db: Db
   readonly mongo: MongoClient
   readonly kube: KubeClient
+  /** The breakers of the harness's "container": one per harness, as a Lambda container keeps one. */
+  readonly breakers: Breakers
+  /** Its adaptive pacing of bulk writes, shared by every resource, as in a container. */
+  readonly pacing: Pacing
   source: ClusterSource
   reconcile(input?: ReconcileRunInput, budgetMs?: number): ReturnType<typeof runReconcile>
   watch(input?: WatchRunInput, budgetMs?: number): ReturnType<typeof runWatch>
@@ -57,18 +63,22 @@ export async function harness(
     serverSelectionTimeoutMS: config.mongodb.serverSelectionTimeoutMs,
   }).connect()
   const db = mongo.db(uniqueName('t').replace(/-/g, '_'))
+  const breakers = new Breakers(config)
   const kube = createKubeClient(
     { kind: 'file', path: kubeconfig },
-    { requestTimeoutMs: config.k8s.requestTimeoutMs, breaker: config },
+    { requestTimeoutMs: config.k8s.requestTimeoutMs, guard: breakers.guardOf('kubernetes') },
   )
   const secrets = { syncData: config.secrets.syncData, hashKey: config.secrets.hashKey }
-  const storeFor = (resolved: ResolvedResource) =>
-    mongoResourceStore(db, resolved, { config, secrets })
+  const pacing = createPacing(config)
+  const store = { config, secrets, guard: breakers.guardOf('mongodb'), pacing }
+  const storeFor = (resolved: ResolvedResource) => mongoResourceStore(db, resolved, store)
   const h: Harness = {
     config,
     db,
     mongo,
     kube,
+    breakers,
+    pacing,
     source: clusterSource(kube, config),
     async reconcile(input = {}, budgetMs = 120_000) {
       const deadline = createDeadline(budgetMs, 0)

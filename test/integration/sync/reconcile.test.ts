@@ -366,6 +366,8 @@ describe('reconcile through faults', () => {
     const watchSide = mongoResourceStore(h.db, resolved, {
       config: h.config,
       secrets: { syncData: false, hashKey: undefined },
+      guard: h.breakers.guardOf('mongodb'),
+      pacing: h.pacing,
     })
     const real = h.source
     h.source = {

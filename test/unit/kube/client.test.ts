@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { classify } from '../../../lib/errors.js'
 import { createKubeClient, loadKubeConfig } from '../../../lib/kube/client.js'
 import { redactText } from '../../../lib/redact.js'
+import { unguarded } from '../../../lib/resilience/circuit-breaker.js'
 
 const token = 'tok-3b1f0c9e2d7a4f6b8c5e'
 const yaml = `apiVersion: v1
@@ -22,13 +23,7 @@ contexts:
 `
 
 const fromText = (text: string) => ({ kind: 'text' as const, text, secretId: 'prod/kubeconfig' })
-const options = {
-  requestTimeoutMs: 1000,
-  breaker: {
-    features: { circuitBreaker: false },
-    breaker: { failureThreshold: 10, halfOpenAfterMs: 30_000 },
-  },
-}
+const options = { requestTimeoutMs: 1000, guard: unguarded }
 
 describe('loadKubeConfig', () => {
   it('reads a kubeconfig from YAML or JSON text', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { publishInvocationMetrics } from '../../../lib/metrics/emf.js'
-import { resetBreakers } from '../../../lib/resilience/circuit-breaker.js'
+import { Breakers } from '../../../lib/resilience/circuit-breaker.js'
 
 interface Emf {
   _aws: {
@@ -30,9 +30,14 @@ function captureStdout() {
   }
 }
 
+const freshBreakers = () =>
+  new Breakers({
+    features: { circuitBreaker: true },
+    breaker: { failureThreshold: 10, halfOpenAfterMs: 30_000 },
+  })
+
 describe('EMF publication', () => {
   beforeEach(() => {
-    resetBreakers()
     vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'TestNs')
     vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'kube-mongo-sync')
     vi.stubEnv('POWERTOOLS_DEV', '')
@@ -59,6 +64,7 @@ describe('EMF publication', () => {
           ],
         },
         'prod-eu',
+        freshBreakers(),
       )
     } finally {
       out.restore()
@@ -85,7 +91,7 @@ describe('EMF publication', () => {
   it('still publishes the cluster line when the invocation failed before any report', () => {
     const out = captureStdout()
     try {
-      publishInvocationMetrics(undefined, 'prod-eu')
+      publishInvocationMetrics(undefined, 'prod-eu', freshBreakers())
     } finally {
       out.restore()
     }

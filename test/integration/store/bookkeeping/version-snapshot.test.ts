@@ -10,6 +10,8 @@ import {
 } from '../../../../lib/store/bookkeeping/version-snapshot.js'
 import { mongoResourceStore } from '../../../../lib/store/resource-store.js'
 import { dropAndDisconnect, freshDb, isFerretDb } from '../helpers.js'
+import { unguarded } from '../../../../lib/resilience/circuit-breaker.js'
+import { createPacing } from '../../../../lib/store/writes/adaptive-pacing.js'
 
 /*
  * The version-index snapshot behind the store port, on the stack's server. It
@@ -42,7 +44,12 @@ function resource(): ResolvedResource {
 }
 
 const storeOf = (resolved: ResolvedResource) =>
-  mongoResourceStore(db, resolved, { config, secrets: { syncData: false, hashKey: undefined } })
+  mongoResourceStore(db, resolved, {
+    config,
+    secrets: { syncData: false, hashKey: undefined },
+    guard: unguarded,
+    pacing: createPacing(config),
+  })
 
 const widget = (uid: string, rv: string): KubeObject => ({
   metadata: { name: uid, namespace: 'default', uid, resourceVersion: rv },

@@ -1,7 +1,6 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import pLimit from 'p-limit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pacingFor } from '../../../../lib/store/writes/adaptive-pacing.js'
 import { configMap } from '../../../stack/seed-objects.js'
 import { createTestNamespace, kubeConfigFrom } from '../../../stack/test-helpers.js'
 import { mongoUriThroughToxiproxy, ToxiproxyClient } from '../../../stack/toxiproxy.js'
@@ -55,7 +54,7 @@ describe('adaptive pacing of bulk writes against a slow MongoDB', () => {
   })
 
   it('slows down under injected latency and returns to the configured settings when healthy', async () => {
-    const pacing = pacingFor(h.config)
+    const pacing = h.pacing
     await createConfigMaps(kc, namespace, 0, 40)
 
     // Every answer of MongoDB 1 s late: a chunk (a read and a write) takes over 2 s.

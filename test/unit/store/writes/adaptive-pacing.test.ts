@@ -1,9 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   AdaptivePacing,
-  pacingFor,
+  createPacing,
   RECOVERY_STREAK,
-  resetPacing,
 } from '../../../../lib/store/writes/adaptive-pacing.js'
 
 const bounds = { maxConcurrent: 4, minDelayMs: 100, maxDelayMs: 1_000, latencyTargetMs: 500 }
@@ -23,8 +22,6 @@ const slow = (startedAt: number) => ({ startedAt, durationMs: 900, failed: false
 const failed = (startedAt: number) => ({ startedAt, durationMs: 10, failed: true })
 
 describe('adaptive pacing', () => {
-  beforeEach(() => resetPacing())
-
   it('starts at the configured settings', () => {
     const { pacing } = pacingWithClock()
     expect([pacing.concurrency(), pacing.delayMs()]).toEqual([4, 100])
@@ -82,7 +79,7 @@ describe('adaptive pacing', () => {
   })
 
   it('keeps the configured settings fixed when ENABLE_ADAPTIVE_PACING is false', () => {
-    const pacing = pacingFor({
+    const pacing = createPacing({
       bulkWrite: { batchSize: 100, maxConcurrent: 3, batchDelayMs: 100 },
       features: { adaptivePacing: false } as never,
       pacing: { latencyTargetMs: 1, maxDelayMs: 5_000 },
@@ -91,15 +88,16 @@ describe('adaptive pacing', () => {
     expect([pacing.concurrency(), pacing.delayMs()]).toEqual([3, 100])
   })
 
-  it('is shared by every writer of the container while the settings stay the same', () => {
-    const config = {
+  it('starts from the configured BULK_WRITE_* settings when ENABLE_ADAPTIVE_PACING is true', () => {
+    const pacing = createPacing({
       bulkWrite: { batchSize: 100, maxConcurrent: 3, batchDelayMs: 0 },
       features: { adaptivePacing: true } as never,
       pacing: { latencyTargetMs: 10, maxDelayMs: 5_000 },
-    }
-    const first = pacingFor(config)
-    first.observe({ startedAt: Date.now() - 1, durationMs: 50, failed: false })
-    expect(pacingFor(config)).toBe(first)
-    expect(pacingFor(config).delayMs()).toBe(100)
+    })
+    expect(pacing).toBeInstanceOf(AdaptivePacing)
+    expect([pacing.concurrency(), pacing.delayMs()]).toEqual([3, 0])
+    // A slow chunk (over the 10 ms target) halves concurrency and starts a delay.
+    expect(pacing.observe({ startedAt: Date.now(), durationMs: 50, failed: false })).toBe(true)
+    expect([pacing.concurrency(), pacing.delayMs()]).toEqual([1, 100])
   })
 })
