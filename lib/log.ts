@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger'
-import { classify, SyncError } from './errors.js'
+import { SyncError } from './errors.js'
+import { classify } from './classify.js'
 import { redactText } from './redact.js'
 
 /**

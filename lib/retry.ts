@@ -1,11 +1,11 @@
 import {
-  classify,
   DeadlineError,
   FatalOperationError,
   messageOf,
   RetryExhaustedError,
   type ErrorContext,
 } from './errors.js'
+import { classify } from './classify.js'
 import { errorFields, logger } from './log.js'
 
 /*

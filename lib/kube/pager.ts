@@ -1,4 +1,5 @@
-import { classify, SyncError } from '../errors.js'
+import { SyncError } from '../errors.js'
+import { classify } from '../classify.js'
 import { logger } from '../log.js'
 import { retryWithBackoff, type RetryPolicy } from '../retry.js'
 import { inconsistentContinueOf } from './errors.js'

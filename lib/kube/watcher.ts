@@ -1,4 +1,5 @@
-import { classify, messageOf, RetryExhaustedError } from '../errors.js'
+import { messageOf, RetryExhaustedError } from '../errors.js'
+import { classify } from '../classify.js'
 import { errorFields, logger } from '../log.js'
 import { calculateBackoff, sleep, type RetryPolicy } from '../retry.js'
 import type { WatchStreamFn, WatchStreamRequest } from './operations.js'

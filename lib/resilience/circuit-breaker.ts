@@ -7,7 +7,8 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel'
 import type { Config } from '../config.js'
-import { classify, messageOf, NotRetriedError } from '../errors.js'
+import { messageOf, NotRetriedError } from '../errors.js'
+import { classify } from '../classify.js'
 import { logger } from '../log.js'
 
 export type Dependency = 'kubernetes' | 'mongodb'

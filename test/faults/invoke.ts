@@ -139,6 +139,8 @@ export function invoke(
 /** Log events that mean "an operation failed and is tried again". */
 export const retryEvents = new Set([
   'retry',
+  // A bulk chunk's retry is logged by the writer itself (retryWithBackoff's onRetry), once.
+  'chunk.retrying',
   'watch.reconnecting',
   'list.restart',
   'list.inconsistent-continue',
@@ -152,4 +154,8 @@ export const retriesOf = (inv: Invocation) =>
 export const fatalReason = /^(http-(400|401|403|404|422)|mongo-auth|mongo-18|mongo-13|config)$/
 
 export const fatalRetries = (inv: Invocation) =>
-  inv.logs.filter((l) => l.event === 'retry' && fatalReason.test(l.error?.reason ?? ''))
+  inv.logs.filter(
+    (l) =>
+      (l.event === 'retry' || (l.event === 'chunk.failed' && l.final !== true)) &&
+      fatalReason.test(l.error?.reason ?? ''),
+  )

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import {
-  classify,
   ConfigError,
   DeadlineError,
   NotRetriedError,
@@ -8,6 +7,7 @@ import {
   SyncError,
   TransientError,
 } from '../../lib/errors.js'
+import { classify } from '../../lib/classify.js'
 
 const withCode = (message: string, code: unknown, extra: object = {}) =>
   Object.assign(new Error(message), { code }, extra)

@@ -1,5 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb'
-import { classify, messageOf } from '../../errors.js'
+import { messageOf } from '../../errors.js'
+import { classify } from '../../classify.js'
 import type { WriteCounts, WriteOp } from '../writes/write-op.js'
 import { boundedMessage, type Rejection, type RejectionKind } from '../writes/rejections.js'
 

@@ -1,5 +1,6 @@
 import { BSON } from 'mongodb'
-import { isTransient, messageOf } from '../../errors.js'
+import { messageOf } from '../../errors.js'
+import { isTransient } from '../../classify.js'
 import { redactText } from '../../redact.js'
 import { isDuplicateKeyError, writeErrorsOf } from '../connection/driver-errors.js'
 import type { InventoryDocument } from '../documents/mapper.js'

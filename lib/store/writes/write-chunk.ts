@@ -1,4 +1,4 @@
-import { isTransient } from '../../errors.js'
+import { isTransient } from '../../classify.js'
 import type { Guard } from '../../resilience/circuit-breaker.js'
 import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import type { ChunkDeadLetters } from '../bookkeeping/dead-letter-tracker.js'

@@ -49,7 +49,9 @@ export const row06: Scenario = {
     await Promise.all(pending)
     const report = inv.result?.resources[0]
     const mongoRetries = retriesOf(inv).filter(
-      (l) => l.event === 'retry' && /bulk write|ping|reconnect/i.test(String(l.message)),
+      (l) =>
+        l.event === 'chunk.retrying' ||
+        (l.event === 'retry' && /ping|reconnect/i.test(String(l.message))),
     )
     ctx.expect(cuts === 3, `${cuts} cuts, expected 3`)
     ctx.expect(inv.exitCode === 0, `exit ${inv.exitCode}: ${report?.error ?? inv.text.join(' ')}`)

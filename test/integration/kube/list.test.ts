@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { classify } from '../../../lib/errors.js'
+import { classify } from '../../../lib/classify.js'
 import { createKubeClient, type KubeClient } from '../../../lib/kube/client.js'
 import { KubeApiError } from '../../../lib/kube/errors.js'
 import { listPages } from '../../../lib/kube/pager.js'

@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { classify } from '../../../lib/errors.js'
+import { classify } from '../../../lib/classify.js'
 import type { KubeClient } from '../../../lib/kube/client.js'
 import type { ListPageRequest } from '../../../lib/kube/operations.js'
 import { listPages } from '../../../lib/kube/pager.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classify } from '../../../lib/errors.js'
+import { classify } from '../../../lib/classify.js'
 import { createKubeClient, loadKubeConfig } from '../../../lib/kube/client.js'
 import { redactText } from '../../../lib/redact.js'
 import { unguarded } from '../../../lib/resilience/circuit-breaker.js'

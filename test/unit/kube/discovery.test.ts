@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classify } from '../../../lib/errors.js'
+import { classify } from '../../../lib/classify.js'
 import { makeDiscover } from '../../../lib/kube/discovery.js'
 import { parseResourceRef, type ResourceRef } from '../../../lib/resource-ref.js'
 import { fakeTransport } from './fakes/fake-transport.js'

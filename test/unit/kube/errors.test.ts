@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
-  classify,
   NotRetriedError,
   RetryExhaustedError,
   SyncError,
   TransientError,
 } from '../../../lib/errors.js'
+import { classify } from '../../../lib/classify.js'
 import {
   KubeApiError,
   KubeRequestTimeoutError,

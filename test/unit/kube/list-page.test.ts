@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { classify } from '../../../lib/errors.js'
+import { classify } from '../../../lib/classify.js'
 import { inconsistentContinueOf, KubeApiError } from '../../../lib/kube/errors.js'
 import { makeListPage } from '../../../lib/kube/list-page.js'
 import { fakeTransport } from './fakes/fake-transport.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classify } from '../../../lib/errors.js'
+import { classify } from '../../../lib/classify.js'
 import { makeWatchStream, parseWatchEvents } from '../../../lib/kube/watch-stream.js'
 import type { WatchEvent } from '../../../lib/kube/types.js'
 import { fakeTransport } from './fakes/fake-transport.js'

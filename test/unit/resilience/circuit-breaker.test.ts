@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { classify, NotRetriedError } from '../../../lib/errors.js'
+import { NotRetriedError } from '../../../lib/errors.js'
+import { classify } from '../../../lib/classify.js'
 import { KubeApiError } from '../../../lib/kube/errors.js'
 import {
   Breakers,

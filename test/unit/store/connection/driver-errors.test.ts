@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classify } from '../../../../lib/errors.js'
+import { classify } from '../../../../lib/classify.js'
 import { unwrapBulkWriteError } from '../../../../lib/store/connection/driver-errors.js'
 
 /** The shape driver 7 throws when the network fails under insertMany/bulkWrite. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classify } from '../../../../lib/errors.js'
+import { classify } from '../../../../lib/classify.js'
 import { createHealthTracker, ReadyState } from '../../../../lib/store/connection/health.js'
 
 const topology = (hasDataBearingServers: boolean) =>
