@@ -8,7 +8,7 @@
  * 7.3 s, 100 x 3 7.9 s, one insertMany 5.7 s) but lift the process's memory
  * peaks (at 100,000 objects 250 x 2 peaked at 339 MB RSS, 100 x 3 at 308 MB;
  * peaks vary by about 50 MB between runs). Replaces stay in slices of 20
- * statements per command whatever the chunk (write-protocol.ts): an `update`
+ * statements per command whatever the chunk (lib/store/writes/protocol/apply-chunk.ts): an `update`
  * command holds one of FerretDB's 100 pooled SQLite connections per statement
  * until it ends, and about 100 in flight deadlock the server.
  */

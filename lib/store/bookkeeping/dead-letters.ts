@@ -154,7 +154,7 @@ export function recordFailureOp(fields: DeadLetterFields): AnyBulkWriteOperation
 /**
  * Statements per `update` command: FerretDB 1.x holds a pooled connection per
  * statement until the command ends (see NON_ATOMIC_UPDATE_SLICE in
- * write-protocol.ts), so a large failed chunk goes in slices.
+ * writes/protocol/apply-chunk.ts), so a large failed chunk goes in slices.
  */
 const RECORD_SLICE = 20
 

@@ -1,6 +1,6 @@
 /**
  * Shapes of MongoDB driver errors the store looks at, read structurally so
- * that only mongo-client.ts imports the driver.
+ * that only client.ts imports the driver's code (rejections.ts its BSON sizer; others import types).
  */
 
 const DUPLICATE_KEY = 11000

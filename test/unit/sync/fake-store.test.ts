@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { WriteOp } from '../../../lib/store/writes/write-op.js'
-import { cm, FakeStore } from './fakes.js'
+import { cm } from './fakes.js'
+import { FakeStore } from './fake-store.js'
 
 /*
  * The fake's rules, proven one by one: a sync test can only trust a fake that

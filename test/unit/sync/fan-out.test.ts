@@ -7,7 +7,7 @@ import { createDeadline, type Deadline } from '../../../lib/sync/deadline.js'
 import { forEachResource, type FanOut } from '../../../lib/sync/fan-out.js'
 import { newResourceReport, type ResourceReport } from '../../../lib/sync/resource-report.js'
 import type { RunDependencies } from '../../../lib/sync/run-dependencies.js'
-import { FakeStore } from './fakes.js'
+import { FakeStore } from './fake-store.js'
 
 const config = loadConfig({ SYNC_RESOURCES: 'v1/configmaps,v1/secrets' })
 const deadlines: Deadline[] = []

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { DeadlineError } from '../../../lib/errors.js'
 import { reconcileResource } from '../../../lib/sync/reconcile-resource.js'
-import { cm, FakeSource, FakeStore, resolvedConfigMaps, type PageScript } from './fakes.js'
+import { cm, FakeSource, resolvedConfigMaps, type PageScript } from './fakes.js'
+import { FakeStore } from './fake-store.js'
 
 /** The lease a test takes: the caller holds it (reconcile-run.ts); a dry run only reads, and takes none. */
 const LEASE_TTL_MS = 60_000

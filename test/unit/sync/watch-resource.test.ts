@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { WatchEvent } from '../../../lib/kube/types.js'
 import { watchResource } from '../../../lib/sync/watch-resource.js'
-import { cm, FakeSource, FakeStore, resolvedConfigMaps } from './fakes.js'
+import { cm, FakeSource, resolvedConfigMaps } from './fakes.js'
+import { FakeStore } from './fake-store.js'
 
 const ev = (type: WatchEvent['type'], uid: string, rv: string): WatchEvent => ({
   type,

@@ -32,7 +32,7 @@ export async function insertUnlessTombstoned(
   } catch (error) {
     if (isDuplicateKeyError(error) && (await duplicateIsRace(target, doc._id, error)))
       return 'raced'
-    throw error // a duplicate on another unique index is a rejection (write-rejections.ts)
+    throw error // a duplicate on another unique index is a rejection (writes/rejections.ts)
   }
   // A delete may have landed between our read and our insert: its tombstone was
   // written before its deleteOne, so checking after our insert cannot miss it.

@@ -23,7 +23,7 @@ import { captureOutput, dropAndDisconnect, freshDb, testConfig } from '../helper
  * `name` (as a user might add one) makes two objects of one name collide. On
  * FerretDB `insert` answers 11000 per document while `update` stops at its
  * first failing statement with InternalError; on MongoDB both answer 11000
- * per statement. Both guard modes run, as in write-protocol.test.ts.
+ * per statement. Both guard modes run, as in writes/protocol.test.ts.
  */
 
 let db: Db
