@@ -109,7 +109,7 @@ function asErrorLike(e: unknown): ErrorLike | undefined {
 }
 
 /** HTTP status of a Kubernetes ApiException, a watch Status object, or our KubeApiError. */
-export function httpStatusOf(error: unknown): number | undefined {
+function httpStatusOf(error: unknown): number | undefined {
   const e = asErrorLike(error)
   if (!e) return undefined
   if (typeof e.name === 'string' && e.name.startsWith('Mongo')) return undefined
@@ -239,5 +239,3 @@ function classifyHttpStatus(status: number, e: ErrorLike): Classification {
 }
 
 export const isTransient = (error: unknown): boolean => classify(error).kind === 'transient'
-export const isExpired = (error: unknown): boolean => classify(error).kind === 'expired'
-export const isFatal = (error: unknown): boolean => classify(error).kind === 'fatal'

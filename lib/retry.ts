@@ -203,7 +203,7 @@ function failureContext(event: RetryEventBase): ErrorContext {
 }
 
 /** The default onRetry: one 'retry' warn line. */
-export function logRetry(event: RetryEvent): void {
+function logRetry(event: RetryEvent): void {
   const { operation, attempt, maxAttempts, delayMs } = event
   logger.warn(`${operation}: retrying in ${delayMs}ms (attempt ${attempt}/${maxAttempts})`, {
     event: 'retry',
@@ -214,7 +214,7 @@ export function logRetry(event: RetryEvent): void {
 }
 
 /** The default onSuccessAfterRetry: one 'retry.succeeded' info line. */
-export function logSuccessAfterRetry(event: RetrySuccessEvent): void {
+function logSuccessAfterRetry(event: RetrySuccessEvent): void {
   logger.info(`${event.operation}: succeeded on attempt ${event.attempt}`, {
     event: 'retry.succeeded',
     ...event.context,
@@ -223,7 +223,7 @@ export function logSuccessAfterRetry(event: RetrySuccessEvent): void {
 }
 
 /** The default onGiveUp: one 'retry.exhausted' error line. */
-export function logGiveUp(event: RetryGiveUpEvent): void {
+function logGiveUp(event: RetryGiveUpEvent): void {
   logger.error(`${event.operation}: giving up after ${event.attempt} attempts`, {
     event: 'retry.exhausted',
     ...failureContext(event),

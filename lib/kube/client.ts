@@ -158,7 +158,7 @@ function currentCluster(kc: KubeConfig): Cluster {
  * proxy) is built once; headers are asked for on every request, because auth
  * providers and the EKS token helper refresh tokens.
  */
-export function createTransport(kc: KubeConfig, getToken?: () => Promise<string>): HttpTransport {
+function createTransport(kc: KubeConfig, getToken?: () => Promise<string>): HttpTransport {
   const server = currentCluster(kc).server.replace(/\/+$/, '')
   const client = server.startsWith('http:') ? http : https
   let agent: http.Agent | undefined

@@ -130,7 +130,7 @@ export class ResourceNotFoundError extends NotRetriedError {
 }
 
 /** Walks a cause chain (retry wrappers, SyncError) to the first KubeApiError. */
-export function kubeApiErrorOf(error: unknown): KubeApiError | undefined {
+function kubeApiErrorOf(error: unknown): KubeApiError | undefined {
   for (let e = error, depth = 0; e !== undefined && depth < 8; depth++) {
     if (e instanceof KubeApiError) return e
     e = e instanceof Error ? e.cause : undefined

@@ -143,7 +143,7 @@ export async function getJson<T>(
 }
 
 /** JSON.parse whose error names the size, never the text (it may be a Secret). */
-export function parseJson<T>(operation: string, text: string): T {
+function parseJson<T>(operation: string, text: string): T {
   try {
     return JSON.parse(text) as T
   } catch {

@@ -30,9 +30,7 @@ export function makeListPage(
  * every environment: no `resourceVersion` with `continue`, and
  * `resourceVersionMatch` only with a `resourceVersion`.
  */
-export function listQuery(
-  request: Omit<ListPageRequest, 'resolved'>,
-): Record<string, string | undefined> {
+function listQuery(request: Omit<ListPageRequest, 'resolved'>): Record<string, string | undefined> {
   const { continueToken, resourceVersion, resourceVersionMatch } = request
   if (continueToken && resourceVersion) {
     throw new Error(

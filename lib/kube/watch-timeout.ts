@@ -15,4 +15,4 @@ export function watchTimeoutSeconds(
   return Math.max(1, Math.ceil(Math.min(spread, msLeftInWindow) / 1000))
 }
 
-export const WATCH_TIMEOUT_SPREAD = 0.1
+const WATCH_TIMEOUT_SPREAD = 0.1

@@ -9,8 +9,8 @@ import { clusterMetricValues, type MetricValue } from './metric-values.js'
  * One line per (cluster, resource) and one per cluster.
  */
 
-export const DEFAULT_METRICS_NAMESPACE = 'KubeMongoSync'
-export const DEFAULT_SERVICE_NAME = 'kube-mongo-sync'
+const DEFAULT_METRICS_NAMESPACE = 'KubeMongoSync'
+const DEFAULT_SERVICE_NAME = 'kube-mongo-sync'
 
 function publish(dimensions: Record<string, string>, values: readonly MetricValue[]): void {
   if (values.length === 0) return

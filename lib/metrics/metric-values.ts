@@ -20,7 +20,7 @@ const count = (name: string, value: number): MetricValue => ({ name, unit: 'Coun
 const ms = (name: string, value: number): MetricValue => ({ name, unit: 'Milliseconds', value })
 
 /** Whole seconds since `iso` (never negative), or undefined when unknown. */
-export function ageSeconds(iso: string | null | undefined, now: Date): number | undefined {
+function ageSeconds(iso: string | null | undefined, now: Date): number | undefined {
   if (!iso) return undefined
   return Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000))
 }

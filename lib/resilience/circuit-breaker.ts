@@ -13,7 +13,7 @@ import { logger } from '../log.js'
 
 export type Dependency = 'kubernetes' | 'mongodb'
 
-export const dependencyLabel: Readonly<Record<Dependency, string>> = {
+const dependencyLabel: Readonly<Record<Dependency, string>> = {
   kubernetes: 'Kubernetes API server',
   mongodb: 'MongoDB',
 }

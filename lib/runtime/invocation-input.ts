@@ -27,9 +27,6 @@ export const watchInput = z.strictObject({
   windowSeconds: z.number().int().min(1).max(900).optional(),
 })
 
-export type ReconcileInput = z.output<typeof reconcileInput>
-export type WatchInput = z.output<typeof watchInput>
-
 export class InvalidInputError extends SyncError {
   override readonly name = 'InvalidInputError'
 }

@@ -14,7 +14,7 @@ import type { Invocation } from './invocation.js'
  * Kubernetes credentials, in the documented order: a kubeconfig from Secrets
  * Manager, an EKS cluster via IAM, a KUBECONFIG file (local runs).
  */
-export async function kubeconfigSource(
+async function kubeconfigSource(
   config: Config,
   secrets: FetchedSecrets,
 ): Promise<KubeconfigSource> {

@@ -9,7 +9,7 @@ import { addWriteCounts, type ReportWriteCounts } from './resource-report.js'
  * that an event reaches MongoDB within about a second, long enough that a
  * burst shares a few bulk writes.
  */
-export const FLUSH_INTERVAL_MS = 200
+const FLUSH_INTERVAL_MS = 200
 
 /** What flushing moves on in the watch report. */
 export interface FlushProgress extends ReportWriteCounts {

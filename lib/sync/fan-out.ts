@@ -32,7 +32,7 @@ export type RunOutput<R, E extends object> = { ok: boolean; durationMs: number }
     resources: R[]
   }
 
-export function selectResources(config: Config, ids: readonly string[] | undefined): ResourceRef[] {
+function selectResources(config: Config, ids: readonly string[] | undefined): ResourceRef[] {
   if (!ids) return [...config.resources]
   // Input was validated; an id outside SYNC_RESOURCES is still allowed for a manual resync.
   return ids.map((id) => parseResourceRef(id)).filter((r): r is ResourceRef => r !== undefined)

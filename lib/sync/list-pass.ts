@@ -13,7 +13,7 @@ import { readAhead } from './read-ahead.js'
  * projection on MongoDB: a few pages' time), few enough that memory stays a
  * few pages (docs/design.md#invariant-6-bounded).
  */
-export const PAGES_AHEAD_OF_INDEX = 4
+const PAGES_AHEAD_OF_INDEX = 4
 
 export interface ListPassOptions {
   readonly resolved: ResolvedResource

@@ -11,7 +11,7 @@ import {
 } from './resource-report.js'
 
 /** Below this much window left, a 410 is left to the next invocation rather than relisted now. */
-export const MIN_RELIST_WINDOW_MS = 5_000
+const MIN_RELIST_WINDOW_MS = 5_000
 
 /**
  * One resource's line of the watch report (docs/design.md#watch). Besides

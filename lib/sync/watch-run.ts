@@ -3,7 +3,7 @@ import type { RunDependencies } from './run-dependencies.js'
 import { newWatchReport, watchResource, type WatchReport } from './watch-resource.js'
 
 /** Watches are mostly idle waits: every resource gets its own, at once, up to this many. */
-export const WATCH_CONCURRENCY = 16
+const WATCH_CONCURRENCY = 16
 
 export interface WatchRunInput {
   readonly resources?: readonly string[]

@@ -18,7 +18,7 @@ export interface LeaseClaim {
   expiresAt: Date
 }
 
-export const LEASE_COLLECTION = 'sync_leases'
+const LEASE_COLLECTION = 'sync_leases'
 
 export interface LeaseOptions {
   readonly now?: () => Date
@@ -140,7 +140,7 @@ export function releaseLease(db: Db, id: string, owner: string, options: LeaseOp
  * while its holder is saving the checkpoint; a crashed holder's lease expires
  * after budget + this.
  */
-export const LEASE_GRACE_MS = 30_000
+const LEASE_GRACE_MS = 30_000
 
 /**
  * Releasing runs after the work, inside the deadline's safety margin: a few

@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb'
 import { stateIdOf, type ResourceRef } from '../../resource-ref.js'
 
-export const STATE_COLLECTION = 'sync_state'
+const STATE_COLLECTION = 'sync_state'
 
 /** Counts of a run, as the reconcile and watch functions report them. */
 export type RunCounts = Readonly<Record<string, number>>

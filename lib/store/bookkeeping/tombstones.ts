@@ -18,7 +18,7 @@ export interface Tombstone {
   deletedAt: Date
 }
 
-export const TOMBSTONE_COLLECTION = 'sync_tombstones'
+const TOMBSTONE_COLLECTION = 'sync_tombstones'
 
 export function tombstonesOf(db: Db): Collection<Tombstone> {
   return db.collection<Tombstone>(TOMBSTONE_COLLECTION)

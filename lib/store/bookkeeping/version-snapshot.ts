@@ -24,7 +24,7 @@ export const VERSION_SNAPSHOT_COLLECTION = 'sync_version_snapshots'
  * entries): parts are encoded and saved one at a time, so saving the index of
  * 100k objects holds about a megabyte beside it, not the whole encoding.
  */
-export const SNAPSHOT_PART_CHARS = 1_000_000
+const SNAPSHOT_PART_CHARS = 1_000_000
 
 interface TokenDocument {
   _id: string
@@ -51,7 +51,7 @@ const tokenIdOf = (scope: string) => `${scope}#token`
 const partIdOf = (scope: string, part: number) => `${scope}#${part}`
 
 /** Encodes the index as JSON parts of at most `partChars` characters each (at least one part), one at a time. */
-export function* versionParts(
+function* versionParts(
   versions: ReadonlyMap<string, string>,
   partChars = SNAPSHOT_PART_CHARS,
 ): Generator<string, void, undefined> {

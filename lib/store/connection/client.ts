@@ -8,7 +8,7 @@ import { createHealthTracker, ReadyState, type ReadyStateValue } from './health.
 import { registerUriSecrets } from './secret.js'
 
 /** The fault-tolerance spec: "Disconnection: automatic reconnection after 1s delay". */
-export const RECONNECT_DELAY_MS = 1000
+const RECONNECT_DELAY_MS = 1000
 
 /**
  * Lambda freezes a container between invocations; a socket idle across a

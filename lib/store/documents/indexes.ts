@@ -1,7 +1,7 @@
 import type { Collection, Document } from 'mongodb'
 
 /** docs/design.md#indexes; named, so a rerun finds them by name. */
-export const inventoryIndexes = [
+const inventoryIndexes = [
   { key: { cluster: 1, namespace: 1, name: 1 }, name: 'cluster_namespace_name' },
   { key: { cluster: 1, 'labels.key': 1, 'labels.value': 1 }, name: 'cluster_labels' },
 ] as const

@@ -44,7 +44,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The key of the object that stands for an array nested directly in an array. */
-export const NESTED_ARRAY_KEY = '%5B%5D'
+const NESTED_ARRAY_KEY = '%5B%5D'
 
 // Copy on write: an array or object whose keys and values all come out
 // unchanged is returned as it is, so the common object (few keys with a dot)

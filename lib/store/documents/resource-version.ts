@@ -7,7 +7,7 @@
 
 const decimal = /^(0|[1-9]\d*)$/
 
-export function isDecimalResourceVersion(rv: string): boolean {
+function isDecimalResourceVersion(rv: string): boolean {
   return decimal.test(rv)
 }
 

@@ -12,7 +12,7 @@ export const REDACTED = '<redacted>'
  * `kubectl apply` copies the whole manifest, `data` included, into this
  * annotation: storing it would store every value the redaction removed.
  */
-export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration'
+const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration'
 
 /** Only core Secrets hold credentials by contract; anything else named Secret is a CRD. */
 export function isCoreSecret(apiVersion: string, kind: string): boolean {

@@ -16,7 +16,7 @@ import { logger } from '../../log.js'
 export const RECOVERY_STREAK = 2
 
 /** The first step of the delay when the configured delay is 0. */
-export const MIN_DELAY_STEP_MS = 100
+const MIN_DELAY_STEP_MS = 100
 
 export interface PacingBounds {
   /** BULK_WRITE_MAX_CONCURRENT: the most, and the setting to return to. */

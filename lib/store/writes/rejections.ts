@@ -83,12 +83,12 @@ export function rejectionOf(error: unknown): Rejection | undefined {
   return { kind, code: e.code, message: boundedMessage(text) }
 }
 
-export function isRejection(error: unknown): boolean {
+function isRejection(error: unknown): boolean {
   return rejectionOf(error) !== undefined
 }
 
 /** A document refused before it is sent: the mapper threw on it. */
-export function mappingRejection(error: unknown): Rejection {
+function mappingRejection(error: unknown): Rejection {
   return {
     kind: 'mapping',
     code: null,
@@ -101,7 +101,7 @@ export function mappingRejection(error: unknown): Rejection {
  * would otherwise fail the whole insertMany or bulkWrite it is part of
  * (MongoInvalidArgumentError), taking the rest of the chunk down with it.
  */
-export function sizeRejection(doc: InventoryDocument): Rejection | undefined {
+function sizeRejection(doc: InventoryDocument): Rejection | undefined {
   const bytes = BSON.calculateObjectSize(doc)
   if (bytes <= MAX_DOCUMENT_BYTES) return undefined
   return {

@@ -23,7 +23,7 @@ async function duplicateIsRace(target: WriteTarget, _id: string, error: unknown)
 }
 
 /** Inserts unless the uid is tombstoned; 'raced' when another writer inserted it first. */
-export async function insertUnlessTombstoned(
+async function insertUnlessTombstoned(
   target: WriteTarget,
   doc: InventoryDocument,
 ): Promise<SettleOutcome | 'raced'> {
