@@ -7,6 +7,8 @@ import { stateId, targets } from './common.js'
 
 /** The handler keeps 10 s of the budget back (DEFAULT_SAFETY_MARGIN_MS): 14 s leaves 4 s of work. */
 const BUDGET_MS = 14_000
+/** Mid-write: 40 ConfigMaps in chunks of 5, each chunk about 1.2 s behind 300 ms of latency. */
+const MID_WRITE_BUDGET_MS = 20_000
 
 function ranMs(inv: Invocation): number {
   const first = Date.parse(String(inv.logs[0]?.timestamp ?? ''))
@@ -86,8 +88,9 @@ export const row11: Scenario = {
         SYNC_RESOURCES: cm,
         BULK_WRITE_BATCH_SIZE: '5',
         BULK_WRITE_MAX_CONCURRENT: '1',
-        // Connect, indexes, lease and the version index take ~12 round trips of 300 ms first.
-        RUN_BUDGET_MS: String(BUDGET_MS + 4000),
+        // Connect, indexes, lease and the version index take about 6.5 s of 300 ms round trips
+        // first (measured); 10 s of work then leaves a few chunks written and most not started.
+        RUN_BUDGET_MS: String(MID_WRITE_BUDGET_MS),
       }),
     )
     await toxiproxy.removeToxic('mongo', 'slow')
@@ -99,8 +102,8 @@ export const row11: Scenario = {
     )
     ctx.expect(chunks > 0, 'no chunk was written before the deadline')
     ctx.expect(
-      ranMs(midWrite) < BUDGET_MS + 4000,
-      `mid-write run took ${ranMs(midWrite)} ms of a ${BUDGET_MS + 4000} ms budget`,
+      ranMs(midWrite) < MID_WRITE_BUDGET_MS,
+      `mid-write run took ${ranMs(midWrite)} ms of a ${MID_WRITE_BUDGET_MS} ms budget`,
     )
     ctx.note(
       `mid-write: ${chunks} chunks written, stopped after ${ranMs(midWrite)} ms: ${r2?.error}`,
