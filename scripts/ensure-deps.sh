@@ -5,7 +5,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm dependencies (npm ci)..." >&2
-  # npm ci refuses this lock (vite's optional Windows-only dependency is not
-  # served, so it is absent from the lock); npm install keeps the locked versions.
-  npm ci --no-audit --no-fund >&2 || npm install --no-audit --no-fund >&2
+  npm ci --no-audit --no-fund >&2
 fi
