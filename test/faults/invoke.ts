@@ -139,23 +139,25 @@ export function invoke(
 /** Log events that mean "an operation failed and is tried again". */
 export const retryEvents = new Set([
   'retry',
-  // A bulk chunk's retry is logged by the writer itself (retryWithBackoff's onRetry), once.
-  'chunk.retrying',
   'watch.reconnecting',
   'list.restart',
   'list.inconsistent-continue',
   'mongo.reconnecting',
 ])
 
+/**
+ * A bulk chunk's retry is logged by the writer itself (retryWithBackoff's onRetry), once, as
+ * a `chunk.failed` line with the error; the same event with `final: true` is a chunk given up.
+ */
+const isChunkRetry = (l: LogLine) => l.event === 'chunk.failed' && l.final !== true
+
 export const retriesOf = (inv: Invocation) =>
-  inv.logs.filter((l) => l.event !== undefined && retryEvents.has(l.event))
+  inv.logs.filter((l) => (l.event !== undefined && retryEvents.has(l.event)) || isChunkRetry(l))
 
 /** Reasons classify() calls fatal: a `retry` line with one of these is a retry that must not happen. */
 export const fatalReason = /^(http-(400|401|403|404|422)|mongo-auth|mongo-18|mongo-13|config)$/
 
 export const fatalRetries = (inv: Invocation) =>
   inv.logs.filter(
-    (l) =>
-      (l.event === 'retry' || (l.event === 'chunk.failed' && l.final !== true)) &&
-      fatalReason.test(l.error?.reason ?? ''),
+    (l) => (l.event === 'retry' || isChunkRetry(l)) && fatalReason.test(l.error?.reason ?? ''),
   )

@@ -50,7 +50,7 @@ export const row06: Scenario = {
     const report = inv.result?.resources[0]
     const mongoRetries = retriesOf(inv).filter(
       (l) =>
-        l.event === 'chunk.retrying' ||
+        l.event === 'chunk.failed' ||
         (l.event === 'retry' && /ping|reconnect/i.test(String(l.message))),
     )
     ctx.expect(cuts === 3, `${cuts} cuts, expected 3`)
