@@ -13,7 +13,10 @@ export type AppRetryOptions = Omit<RetryOptions, 'policy'> & { readonly policy?:
 
 /**
  * The fault-tolerance contract's facade (docs/resilience.md), so code written against its API works
- * unchanged: `AppConfig.retryWithBackoff(fn, 'Operation', { isFatal })`. It is
+ * unchanged: `AppConfig.retryWithBackoff(fn, 'Operation', { isFatal })` retries any error
+ * `isFatal` does not call fatal, with the configured RETRY_* backoff, and throws the last one
+ * after RETRY_MAX_ATTEMPTS attempts. Without `isFatal`, the project's fatal classification
+ * decides (isKnownFatal: credentials, permissions, bad input, MongoDB code 18, ...). It is
  * the edge that reads the configuration; lib/retry.ts takes the policy it is given.
  */
 export const AppConfig = Object.freeze({

@@ -1,4 +1,12 @@
 import { ConfigError, NotRetriedError, SyncError, TransientError } from './errors.js'
+import {
+  fatalMongoAuthCodes,
+  transientAwsNames,
+  transientHttpStatus,
+  transientMongoCodes,
+  transientMongoNames,
+  transientNetworkCodes,
+} from './error-codes.js'
 
 /**
  * One place that says which failures are worth another attempt.
@@ -6,8 +14,15 @@ import { ConfigError, NotRetriedError, SyncError, TransientError } from './error
  *  - transient: the network or a server hiccup; retry with backoff.
  *  - expired:   HTTP 410 (a continue token or a resourceVersion too old);
  *               retrying the same request cannot help, the caller relists.
- *  - fatal:     credentials, permissions, bad input, a missing resource, and
- *               anything unknown: unknown errors are bugs and surface at once.
+ *  - fatal:     credentials, permissions, bad input, a missing resource, the
+ *               deadline, an open circuit breaker; and anything unknown.
+ *
+ * Two retry predicates read it (docs/resilience.md#retry-and-error-handling).
+ * isKnownFatal is the fault-tolerance contract's default `isFatal`: only a
+ * failure recognised as fatal stops the retries, so an unknown error is
+ * retried like any other. notTransient is the sync's own, stricter one:
+ * unknown errors are bugs and surface at once, and a 410 goes back to the
+ * caller, who relists.
  */
 export type ErrorKind = 'transient' | 'expired' | 'fatal'
 
@@ -18,77 +33,6 @@ export interface Classification {
   /** Server-requested wait (HTTP Retry-After), in milliseconds. */
   readonly retryAfterMs?: number
 }
-
-/** HTTP statuses a server uses to say "try again later", one per line. */
-const transientHttpStatus = new Set([
-  429, // Too Many Requests (API priority and fairness), honour Retry-After
-  502, // Bad Gateway (load balancer in front of the API server)
-  503, // Service Unavailable (API server starting, etcd unavailable)
-  504, // Gateway Timeout
-])
-
-/** Node and undici socket errors that a new connection can cure. */
-const transientNetworkCodes = new Set([
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ESOCKETTIMEDOUT',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-])
-
-/** MongoDB driver error classes that mean the network or topology, not the request. */
-const transientMongoNames = new Set([
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoServerSelectionError',
-  'MongoPoolClearedError',
-  'MongoTopologyClosedError',
-  'MongoWriteConcernError',
-])
-
-/** MongoDB server codes for failover, shutdown and throttling. */
-const transientMongoCodes = new Set([
-  6, // HostUnreachable
-  7, // HostNotFound
-  89, // NetworkTimeout
-  91, // ShutdownInProgress
-  189, // PrimarySteppedDown
-  262, // ExceededTimeLimit
-  9001, // SocketException
-  10107, // NotWritablePrimary
-  11600, // InterruptedAtShutdown
-  11602, // InterruptedDueToReplStateChange
-  13435, // NotPrimaryNoSecondaryOk
-  13436, // NotPrimaryOrSecondary
-  16500, // Cosmos DB: request rate too large
-])
-
-/** MongoDB codes that mean the credentials: never retried (the fault-tolerance contract: code 18). */
-const fatalMongoAuthCodes = new Set([
-  18, // AuthenticationFailed
-  13, // Unauthorized
-  8000, // Atlas: AtlasError (bad user or password)
-])
-
-const transientAwsNames = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'InternalServiceError',
-  'InternalServiceErrorException',
-  'TimeoutError',
-  'RequestTimeout',
-])
 
 interface ErrorLike {
   name?: unknown
@@ -143,6 +87,9 @@ function hasLabel(e: ErrorLike, label: string): boolean {
 /** How deep classify() follows `cause` chains (wrappers of wrappers). */
 const MAX_CAUSE_DEPTH = 5
 
+/** A classification as this file builds it: `unknown` marks a fatal that nothing here recognised. */
+type Verdict = Classification & { readonly unknown?: true }
+
 /**
  * Classifies any error the project meets. Our own errors by class: the
  * TransientError and NotRetriedError bases say their kind, and wrappers
@@ -152,22 +99,27 @@ const MAX_CAUSE_DEPTH = 5
  * errors), MongoDB (driver classes, labels, server codes), AWS SDK v3
  * (throttling, 5xx, access denied).
  */
-export function classify(error: unknown, depth = 0): Classification {
+export function classify(error: unknown): Classification {
+  const { kind, reason, retryAfterMs } = verdictOf(error, 0)
+  return retryAfterMs === undefined ? { kind, reason } : { kind, reason, retryAfterMs }
+}
+
+function verdictOf(error: unknown, depth: number): Verdict {
   const e = asErrorLike(error)
-  if (!e) return { kind: 'fatal', reason: 'not-an-error' }
+  if (!e) return { kind: 'fatal', reason: 'not-an-error', unknown: true }
   return classifyOwn(error, depth) ?? classifyThirdParty(error, e, depth)
 }
 
-function classifyOwn(error: unknown, depth: number): Classification | undefined {
+function classifyOwn(error: unknown, depth: number): Verdict | undefined {
   if (error instanceof ConfigError) return { kind: 'fatal', reason: 'config' }
   if (error instanceof NotRetriedError) return { kind: 'fatal', reason: error.reason }
   if (error instanceof TransientError) return { kind: 'transient', reason: error.reason }
   if (error instanceof SyncError && error.cause !== undefined && depth < MAX_CAUSE_DEPTH)
-    return classify(error.cause, depth + 1)
+    return verdictOf(error.cause, depth + 1)
   return undefined
 }
 
-function classifyThirdParty(error: unknown, e: ErrorLike, depth: number): Classification {
+function classifyThirdParty(error: unknown, e: ErrorLike, depth: number): Verdict {
   const name = typeof e.name === 'string' ? e.name : ''
   if (name.startsWith('Mongo')) return classifyMongo(e, name, depth)
   const aws = classifyAws(e, name)
@@ -184,10 +136,10 @@ function classifyThirdParty(error: unknown, e: ErrorLike, depth: number): Classi
   if (name === 'TimeoutError' || name === 'AbortError')
     return { kind: 'transient', reason: 'request-timeout' }
   if (e.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
-    const inner = classify(e.cause, depth + 1)
+    const inner = verdictOf(e.cause, depth + 1)
     if (inner.kind !== 'fatal') return inner
   }
-  return { kind: 'fatal', reason: name || 'unknown' }
+  return { kind: 'fatal', reason: name || 'unknown', unknown: true }
 }
 
 /**
@@ -206,7 +158,7 @@ function classifyMongo(e: ErrorLike, name: string, depth: number): Classificatio
     return { kind: 'fatal', reason: 'mongo-config' }
   }
   const inner =
-    e.cause !== undefined && depth < MAX_CAUSE_DEPTH ? classify(e.cause, depth + 1) : undefined
+    e.cause !== undefined && depth < MAX_CAUSE_DEPTH ? verdictOf(e.cause, depth + 1) : undefined
   if (inner?.reason === 'mongo-auth') return inner
   if (transientMongoNames.has(name)) return { kind: 'transient', reason: name }
   if (hasLabel(e, 'RetryableWriteError') || hasLabel(e, 'ResetPool') || hasLabel(e, 'NetworkError'))
@@ -239,3 +191,24 @@ function classifyHttpStatus(status: number, e: ErrorLike): Classification {
 }
 
 export const isTransient = (error: unknown): boolean => classify(error).kind === 'transient'
+
+/**
+ * The project's fatal classification, and retryWithBackoff's default
+ * `isFatal`: true for a failure classify() recognises as fatal
+ * (authentication, authorisation, bad input or configuration, MongoDB code
+ * 18, HTTP 400/401/403/404/422, the deadline, an open circuit breaker).
+ * False for a transient error, a 410, and an error nothing recognises: the
+ * fault-tolerance contract retries any error that is not called fatal.
+ */
+export const isKnownFatal = (error: unknown): boolean => {
+  const verdict = verdictOf(error, 0)
+  return verdict.kind === 'fatal' && verdict.unknown !== true
+}
+
+/**
+ * The sync's own `isFatal`, stricter than the default: anything but a
+ * transient error stops the retries. An unknown error is a bug and surfaces
+ * at once instead of hiding behind retries; a 410 is the caller's to handle
+ * (it relists), since repeating the same request cannot help.
+ */
+export const notTransient = (error: unknown): boolean => !isTransient(error)

@@ -39,6 +39,7 @@ export function configSummary(config: Config): Record<string, unknown> {
     resources: config.resources.map((r) => r.id),
     watchWindowSeconds: config.watchWindowSeconds,
     runBudgetMs: config.runBudgetMs,
+    lease: config.lease,
     secrets: {
       syncData: config.secrets.syncData,
       hashKey: config.secrets.hashKey
@@ -52,5 +53,5 @@ export function configSummary(config: Config): Record<string, unknown> {
 
 /** Logs the configuration as one structured event (docs/resilience.md#the-fault-tolerance-contract). */
 export function logConfig(config: Config): void {
-  logger.info('Application configuration', { event: 'configuration', ...configSummary(config) })
+  logger.info('Application Configuration', { event: 'configuration', ...configSummary(config) })
 }

@@ -34,6 +34,12 @@ const num = (min: number) =>
     .transform(Number)
     .pipe(z.number().min(min))
 
+const fraction = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/)
+  .transform(Number)
+  .pipe(z.number().min(0).max(1))
+
 const bool = z
   .string()
   .transform((v) => v.trim().toLowerCase())
@@ -302,6 +308,23 @@ export const variables = {
     schema: int(1000),
     allowed: `${ms} >= 1000`,
   }),
+  // --- leases: one writer per (cluster, resource) ---
+  LEASE_TTL_MS: v({
+    name: 'LEASE_TTL_MS',
+    description:
+      "How long a resource's lease lasts unless renewed: the longest a crashed run keeps its resources from other runs.",
+    default: '60000',
+    schema: int(1000),
+    allowed: `${ms} >= 1000`,
+  }),
+  LEASE_RENEW_INTERVAL_MS: v({
+    name: 'LEASE_RENEW_INTERVAL_MS',
+    description:
+      'How often a running invocation renews its leases; below LEASE_TTL_MS (a third of it leaves two more tries before the lease runs out).',
+    default: '20000',
+    schema: int(100),
+    allowed: `${ms} >= 100, below LEASE_TTL_MS`,
+  }),
   // --- operability: circuit breakers and adaptive pacing ---
   ENABLE_CIRCUIT_BREAKER: v({
     name: 'ENABLE_CIRCUIT_BREAKER',
@@ -371,6 +394,23 @@ export const variables = {
     default: '3000',
     schema: int(1),
     allowed: `${ms} >= 1`,
+  }),
+  // --- the mass-delete guard (docs/operations.md#deletes-held) ---
+  MASS_DELETE_MAX_FRACTION: v({
+    name: 'MASS_DELETE_MAX_FRACTION',
+    description:
+      "Largest fraction of a resource's stored documents one reconcile deletes unconfirmed; 1 disables the guard.",
+    default: '0.5',
+    schema: fraction,
+    allowed: 'a number from 0 to 1',
+  }),
+  MASS_DELETE_MIN_STORED: v({
+    name: 'MASS_DELETE_MIN_STORED',
+    description:
+      'The mass-delete guard applies only from this many stored documents of a resource.',
+    default: '100',
+    schema: int(0),
+    allowed: 'an integer >= 0',
   }),
 } as const
 

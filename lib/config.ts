@@ -55,10 +55,24 @@ export interface Config {
   readonly resources: readonly ResourceRef[]
   readonly watchWindowSeconds: number
   readonly runBudgetMs: number
+  /** A resource's lease: its time to live, renewed every `renewIntervalMs` while the work runs. */
+  readonly lease: {
+    readonly ttlMs: number
+    readonly renewIntervalMs: number
+  }
   readonly secrets: {
     readonly syncData: boolean
     readonly hashKey: string | undefined
     readonly hashKeySecretId: string | undefined
+  }
+  /**
+   * The mass-delete guard: a complete list that would delete more than
+   * `maxFraction` of at least `minStored` stored documents is held back
+   * (lib/sync/mass-delete-guard.ts).
+   */
+  readonly massDelete: {
+    readonly maxFraction: number
+    readonly minStored: number
   }
   /** The health function's thresholds and its quick MongoDB check. */
   readonly health: {
@@ -116,6 +130,11 @@ export function loadConfig(env: Env = process.env): Config {
       `MONGO_POOL_MIN=${p.MONGO_POOL_MIN} is invalid: expected ${variables.MONGO_POOL_MIN.allowed} (MONGO_POOL_MAX=${p.MONGO_POOL_MAX})`,
     )
   }
+  if (problems.length === 0 && p.LEASE_RENEW_INTERVAL_MS >= p.LEASE_TTL_MS) {
+    problems.push(
+      `LEASE_RENEW_INTERVAL_MS=${p.LEASE_RENEW_INTERVAL_MS} is invalid: expected ${variables.LEASE_RENEW_INTERVAL_MS.allowed} (LEASE_TTL_MS=${p.LEASE_TTL_MS})`,
+    )
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(toConfig(p))
 }
@@ -158,10 +177,15 @@ function toConfig(p: ParsedVariables): Config {
     resources: p.SYNC_RESOURCES,
     watchWindowSeconds: p.WATCH_WINDOW_SECONDS,
     runBudgetMs: p.RUN_BUDGET_MS,
+    lease: { ttlMs: p.LEASE_TTL_MS, renewIntervalMs: p.LEASE_RENEW_INTERVAL_MS },
     secrets: {
       syncData: p.SYNC_SECRET_DATA,
       hashKey: p.SECRET_HASH_KEY,
       hashKeySecretId: p.SECRET_HASH_KEY_SECRET_ID,
+    },
+    massDelete: {
+      maxFraction: p.MASS_DELETE_MAX_FRACTION,
+      minStored: p.MASS_DELETE_MIN_STORED,
     },
     health: {
       maxSyncAgeSeconds: p.HEALTH_MAX_SYNC_AGE_SECONDS,

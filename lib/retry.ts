@@ -2,10 +2,11 @@ import {
   DeadlineError,
   FatalOperationError,
   messageOf,
+  NotRetriedError,
   RetryExhaustedError,
   type ErrorContext,
 } from './errors.js'
-import { classify } from './classify.js'
+import { classify, isKnownFatal } from './classify.js'
 import { errorFields, logger } from './log.js'
 
 /*
@@ -38,7 +39,7 @@ export interface RetryEventBase {
   readonly maxAttempts: number
 }
 
-/** An attempt failed with a transient error; the next starts after `delayMs`. */
+/** An attempt failed with an error `isFatal` did not call fatal; the next starts after `delayMs`. */
 export interface RetryEvent extends RetryEventBase {
   readonly delayMs: number
   readonly error: unknown
@@ -49,7 +50,7 @@ export interface RetryEvent extends RetryEventBase {
 /** An attempt after at least one failure succeeded. */
 export type RetrySuccessEvent = RetryEventBase
 
-/** The last attempt failed with a transient error; RetryExhaustedError follows. */
+/** The last attempt failed with an error `isFatal` did not call fatal; RetryExhaustedError follows. */
 export interface RetryGiveUpEvent extends RetryEventBase {
   readonly error: unknown
   readonly reason: string
@@ -57,7 +58,12 @@ export interface RetryGiveUpEvent extends RetryEventBase {
 
 export interface RetryOptions {
   readonly policy: RetryPolicy
-  /** Extra fatal test on top of classify() (`isFatal`, docs/resilience.md#retry-and-error-handling). */
+  /**
+   * Says which errors are not retried; every other error is
+   * (docs/resilience.md#retry-and-error-handling). Default: isKnownFatal,
+   * the project's fatal classification. The sync's own calls pass
+   * notTransient (classify.ts), which retries transient errors only.
+   */
   readonly isFatal?: (error: unknown) => boolean
   /** The deadline: no sleep outlives it, no attempt starts after it. */
   readonly signal?: AbortSignal
@@ -121,9 +127,11 @@ function deadlineError(signal: AbortSignal | undefined): DeadlineError {
 
 /**
  * Runs `fn` until it succeeds, a fatal error occurs, the attempts are used up
- * or the signal aborts. Only errors that classify() calls transient are
- * retried; on giving up the last real error is the `cause`, and the message
- * names the operation, the attempt count and that error.
+ * or the signal aborts. Any error is retried unless `isFatal` calls it fatal
+ * (the fault-tolerance contract); our own NotRetriedErrors (the deadline, an
+ * open circuit breaker) never are, whatever `isFatal` says, since retrying
+ * them would defeat them. On giving up the last real error is the `cause`,
+ * and the message names the operation, the attempt count and that error.
  */
 export async function retryWithBackoff<T>(
   fn: (attempt: number) => Promise<T>,
@@ -174,8 +182,9 @@ function afterFailure(
 ): { readonly delayMs: number; readonly reason: string } {
   const { operation, attempt } = event
   const { policy } = options
-  const { kind, reason, retryAfterMs } = classify(error)
-  if (kind !== 'transient' || options.isFatal?.(error)) {
+  const { reason, retryAfterMs } = classify(error)
+  const isFatal = options.isFatal ?? isKnownFatal
+  if (error instanceof NotRetriedError || isFatal(error)) {
     throw new FatalOperationError(
       `${operation} failed (${reason}, not retried): ${messageOf(error)}`,
       { context: failureContext(event), cause: error },

@@ -3,6 +3,7 @@ import type { KubeClient } from './client.js'
 import { listPages } from './pager.js'
 import type { ListPage, ResolvedResource, WatchEvent } from './types.js'
 import { watchWindow, type WatchWindowResult } from './watcher.js'
+import { notTransient } from '../classify.js'
 import { retryWithBackoff } from '../retry.js'
 import type { ResourceRef } from '../resource-ref.js'
 
@@ -40,6 +41,7 @@ export function clusterSource(
     resolve: (ref: ResourceRef, signal?: AbortSignal) =>
       retryWithBackoff(() => client.discover(ref, signal ? { signal } : {}), `discover ${ref.id}`, {
         policy: config.retry,
+        isFatal: notTransient,
         ...(signal ? { signal } : {}),
         context: { resource: ref.id },
       }),

@@ -1,5 +1,5 @@
 import { SyncError } from '../errors.js'
-import { classify } from '../classify.js'
+import { classify, notTransient } from '../classify.js'
 import { logger } from '../log.js'
 import { retryWithBackoff, type RetryPolicy } from '../retry.js'
 import { inconsistentContinueOf } from './errors.js'
@@ -166,6 +166,8 @@ async function fetchPage(
       {
         signal,
         policy: options.policy,
+        // Not a 410: the pass restarts or follows the inconsistent token (below).
+        isFatal: notTransient,
         random: options.random,
         context: { resource, namespace, page },
       },

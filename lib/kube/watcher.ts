@@ -119,7 +119,7 @@ export async function* watchWindow(
       } catch {
         return stopped(state)
       }
-      state.reconnecting = true
+      reconnectStarting(state)
     }
   } finally {
     clearTimeout(windowTimer)
@@ -136,6 +136,19 @@ function nextRequest(state: WindowState): Omit<WatchStreamRequest, 'signal'> {
     timeoutSeconds: watchTimeoutSeconds(watchTimeoutMs, windowEndsAt - state.now(), state.random),
     allowWatchBookmarks: true,
   }
+}
+
+/** The backoff has passed and the next request starts: the contract's "Reconnecting..." line. */
+function reconnectStarting(state: WindowState): void {
+  state.reconnecting = true
+  const { resolved, namespace } = state.options
+  logger.info(`${state.label}: Reconnecting...`, {
+    event: 'watch.reconnect-started',
+    resource: resolved.ref.id,
+    namespace,
+    resourceVersion: state.counters.resourceVersion,
+    attempt: state.failures,
+  })
 }
 
 /** The server answered: after a failure, that is a reconnect (counted and logged once). */
@@ -191,9 +204,11 @@ function afterFailure(
     })
     return { result: end(state, 'expired', ended.error) }
   }
+  // openMs tells a cut after a fixed silence (a proxy's idle timeout) from a random one.
   logger.error(`Error in ${label}: ${messageOf(ended.error)}`, {
     event: 'watch.error',
     ...at,
+    openMs: ended.openMs,
     ...errorFields(ended.error),
   })
   if (kind === 'fatal' || !state.options.reconnect) {

@@ -51,7 +51,10 @@ export function reconcileMetricValues(report: ReconcileReport, now: Date): Metri
     count('ObjectsUnchanged', report.unchanged),
     count('PagesListed', report.pages),
     ...writeValues(report),
+    // A held resource did not complete: it counts as a sync failure too.
     count('SyncFailures', report.status === 'complete' ? 0 : 1),
+    count('DeletesHeld', report.deletesHeld),
+    count('ResourceVersionResets', report.resourceVersionsReset ? 1 : 0),
     ms('SyncDurationMs', report.durationMs),
     ...completeSyncAge(report, now),
   ]

@@ -20,6 +20,8 @@ export const reconcileInput = z.strictObject({
   resources: z.array(resourceId).min(1).optional(),
   namespaces: z.array(namespaceName).min(1).optional(),
   dryRun: z.boolean().optional(),
+  /** Applies deletes the mass-delete guard would hold (lib/sync/mass-delete-guard.ts): an operator's decision. */
+  confirmDeletes: z.boolean().optional(),
 })
 
 export const watchInput = z.strictObject({

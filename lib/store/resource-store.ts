@@ -14,11 +14,12 @@ import {
   type DeadLetterSource,
 } from './bookkeeping/dead-letters.js'
 import { ensureIndexes } from './documents/indexes.js'
-import { acquireLease, releaseLease } from './bookkeeping/lease.js'
+import { acquireLease, releaseLease, renewLease, type LeaseAnswer } from './bookkeeping/lease.js'
 import { pruneTombstones } from './bookkeeping/tombstones.js'
 import type { WriteCounts, WriteOp } from './writes/write-op.js'
 import type { InventoryDocument } from './documents/mapper.js'
-import type { RunCounts, SyncState } from './bookkeeping/sync-state.js'
+import type { RunCounts, SyncState, VersionReset } from './bookkeeping/sync-state.js'
+import { forgetStoredVersions, pruneTombstonesAbove } from './bookkeeping/version-reset.js'
 import { ResourceVersions } from './bookkeeping/resource-versions.js'
 
 /** One (cluster, resource) in MongoDB, as the sync sees it: its collection, versions, checkpoint and lease. */
@@ -43,8 +44,22 @@ export interface ResourceStore {
   saveWatchCheckpoint(watchResourceVersion: string, counts: RunCounts): Promise<void>
   markNeedsRelist(reason: string): Promise<void>
   recordError(message: string): Promise<void>
-  /** True when this owner now holds the lease (taken, renewed, or taken over after expiry). */
-  acquireLease(owner: string, ttlMs: number): Promise<boolean>
+  /**
+   * The cluster's versions went back (a restore, docs/design.md#restored-clusters):
+   * marks the reset in sync_state, prunes the tombstones above the new list's
+   * version and forgets the stored versions (of these namespaces), so that the
+   * list rewrites in full what it serves (bookkeeping/version-reset.ts); then,
+   * for the whole resource, marks them forgotten.
+   */
+  resetVersions(
+    reset: Pick<VersionReset, 'listResourceVersion' | 'checkpoint'>,
+    namespaces?: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<void>
+  /** Acquired when this owner now holds the lease (taken, or taken over after expiry); else who holds it. */
+  acquireLease(owner: string, ttlMs: number): Promise<LeaseAnswer>
+  /** Extends this owner's live lease; refused when it expired or was taken over (bookkeeping/lease.ts). */
+  renewLease(owner: string, ttlMs: number): Promise<LeaseAnswer>
   releaseLease(owner: string): Promise<void>
 }
 
@@ -65,7 +80,11 @@ export interface MongoStoreOptions {
   readonly pacing: Pacing
 }
 
-/** The orchestration's view of one (cluster, resource) in MongoDB, over lib/store. */
+/**
+ * The orchestration's view of one (cluster, resource) in MongoDB, over
+ * lib/store. Longer than a screen on purpose: a flat table of one-line
+ * methods, one per ResourceStore method, each naming the module that does it.
+ */
 export function mongoResourceStore(
   db: Db,
   resolved: ResolvedResource,
@@ -116,7 +135,18 @@ export function mongoResourceStore(
     saveWatchCheckpoint: (rv, counts) => guard(() => checkpoints.saveWatchCheckpoint(rv, counts)),
     markNeedsRelist: (reason) => guard(() => checkpoints.markNeedsRelist(reason)),
     recordError: (message) => guard(() => checkpoints.recordError(message)),
+    resetVersions: async (reset, namespaces, signal) => {
+      // A write behind the version index's back: any snapshot saved so far is void first.
+      await versions.beforeWrite(signal)
+      await guard(() => checkpoints.markVersionReset({ ...reset, forgotten: false }))
+      await guard(() => pruneTombstonesAbove(db, cluster, resource, reset.listResourceVersion))
+      await guard(() => forgetStoredVersions(collection, cluster, namespaces))
+      // Only a whole-resource reset leaves no version of the lost timeline behind.
+      if (!namespaces)
+        await guard(() => checkpoints.markVersionReset({ ...reset, forgotten: true }))
+    },
     acquireLease: (owner, ttlMs) => guard(() => acquireLease(db, stateId, owner, ttlMs)),
+    renewLease: (owner, ttlMs) => guard(() => renewLease(db, stateId, owner, ttlMs)),
     releaseLease: (owner) => guard(() => releaseLease(db, stateId, owner)).then(() => undefined),
   }
 }

@@ -24,21 +24,30 @@ export interface FlushProgress extends ReportWriteCounts {
  * other, and moves the watch checkpoint once a batch's writes are
  * acknowledged (docs/design.md#invariant-5-checkpoints-after-writes). A write
  * that fails ends the flushing and aborts `stop` (which ends the watch), so
- * nothing is acknowledged past it.
+ * nothing is acknowledged past it. The writes get the deadline's `signal`: no
+ * chunk and no backoff starts after it fires, chunks in flight finish, and the
+ * checkpoint stays where the last acknowledged batch left it.
  */
 export class BatchFlusher {
   readonly #batch = new EventBatch()
   readonly #store: ResourceStore
   readonly #progress: FlushProgress
   readonly #stop: AbortController
+  readonly #signal: AbortSignal
   #chain: Promise<void> = Promise.resolve()
   #failure: { readonly error: unknown } | undefined
   #timer: NodeJS.Timeout | undefined
 
-  constructor(store: ResourceStore, progress: FlushProgress, stop: AbortController) {
+  constructor(
+    store: ResourceStore,
+    progress: FlushProgress,
+    stop: AbortController,
+    signal: AbortSignal,
+  ) {
     this.#store = store
     this.#progress = progress
     this.#stop = stop
+    this.#signal = signal
   }
 
   /** Distinct objects waiting for the next flush. */
@@ -86,7 +95,7 @@ export class BatchFlusher {
         // before the write returns, so nothing is lost, only deferred: the next reconcile
         // lists the object, finds it not stored at that version, and writes it again.
         // Blocking the checkpoint instead would stall every later event of the resource.
-        await countedWrite(this.#store.write(ops, undefined, 'watch'), (counts) =>
+        await countedWrite(this.#store.write(ops, this.#signal, 'watch'), (counts) =>
           addWriteCounts(progress, counts),
         )
         if (oldestEventAt !== undefined)

@@ -12,6 +12,8 @@ export interface Deadline {
   readonly signal: AbortSignal
   /** Epoch ms at which the signal fires. */
   readonly at: number
+  /** Epoch ms at which the time left runs out (`at` plus the margin): the Lambda's own timeout. */
+  readonly endsAt: number
   remainingMs(this: void): number
   dispose(this: void): void
 }
@@ -45,6 +47,7 @@ export function createDeadline(
   return {
     signal: controller.signal,
     at,
+    endsAt: at + Math.min(marginMs, timeLeftMs),
     remainingMs: () => Math.max(0, at - now()),
     dispose: () => {
       clearTimeout(timer)

@@ -47,12 +47,23 @@ export function newPassTally(): PassTally {
 export interface ListedPass {
   /** uid -> version as stored before the pass, with this pass's writes applied. */
   readonly stored: Map<string, string>
+  /** How many documents were stored before the pass (in its namespaces): what deletes are weighed against. */
+  readonly storedBefore: number
   /** Every uid the list served: what is stored and not seen is gone. */
   readonly seen: ReadonlySet<string>
   readonly listResourceVersion: string
   /** False when the list followed an inconsistent continue token after a 410: it may not delete. */
   readonly consistent: boolean
 }
+
+/**
+ * Called once, with the list's version and the loaded index, before the
+ * first page is diffed: the caller may change the index (versions-went-back.ts).
+ */
+export type BeforeFirstDiff = (
+  listResourceVersion: string,
+  stored: Map<string, string>,
+) => Promise<void>
 
 /**
  * Lists every page and streams it through the diff into the writer: the
@@ -64,12 +75,14 @@ export async function listPass(
   options: ListPassOptions,
   writes: PassWrites,
   tally: PassTally,
+  beforeFirstDiff?: BeforeFirstDiff,
 ): Promise<ListedPass> {
   const { resolved, store, signal } = options
   // The index loads while the first pages are listed; each diff waits for it.
   const loading = store.loadVersions(options.namespaces)
   loading.catch(() => undefined) // surfaced by the await in the loop or after it
   let stored: Map<string, string> | undefined
+  let storedBefore = 0
   let seen = new Set<string>()
   let listResourceVersion = ''
   let consistent = true
@@ -80,7 +93,11 @@ export async function listPass(
     allowInconsistentContinue: inconsistentContinueAllowed(options.remainingMs),
   })
   for await (const page of readAhead(pages, loading, PAGES_AHEAD_OF_INDEX)) {
-    stored ??= await loading
+    if (!stored) {
+      stored = await loading
+      storedBefore = stored.size
+      await beforeFirstDiff?.(page.listResourceVersion, stored)
+    }
     if (page.restarted) {
       // Pages already written stay written (each was a true state of its
       // objects); only the "seen" set, which decides deletes, starts over.
@@ -100,8 +117,11 @@ export async function listPass(
     logPage(resolved, page, ops.length, tally)
   }
   await writes.drain()
-  stored ??= await loading
-  return { stored, seen, listResourceVersion, consistent }
+  if (!stored) {
+    stored = await loading
+    storedBefore = stored.size
+  }
+  return { stored, storedBefore, seen, listResourceVersion, consistent }
 }
 
 /**

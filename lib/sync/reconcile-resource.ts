@@ -1,9 +1,17 @@
 import { DeadlineError, messageOf } from '../errors.js'
 import { errorFields, logger } from '../log.js'
 import { emptyCounts, type WriteCounts } from '../store/writes/write-op.js'
-import { finishCompleteList } from './complete-list.js'
-import { listPass, newPassTally, type ListPassOptions, type PassTally } from './list-pass.js'
+import { finishCompleteList, type CompleteListOptions } from './complete-list.js'
+import {
+  listPass,
+  newPassTally,
+  type ListedPass,
+  type ListPassOptions,
+  type PassTally,
+} from './list-pass.js'
+import { describeHold } from './mass-delete-guard.js'
 import { PassWrites } from './pass-writes.js'
+import { resetIfVersionsWentBack } from './versions-went-back.js'
 import {
   addWriteCounts,
   newResourceReport,
@@ -16,6 +24,10 @@ export interface ReconcileReport extends ResourceReport {
   listed: number
   unchanged: number
   pages: number
+  /** Deletes the mass-delete guard held back (status `held`); 0 otherwise. */
+  deletesHeld: number
+  /** The list went back below the checkpoint (a restore): the resource was rewritten from it. */
+  resourceVersionsReset: boolean
   listResourceVersion?: string
 }
 
@@ -25,17 +37,26 @@ export function newReconcileReport(
   status: ResourceStatus,
   error?: string,
 ): ReconcileReport {
-  return { ...newResourceReport(resource, status, error), listed: 0, unchanged: 0, pages: 0 }
+  return {
+    ...newResourceReport(resource, status, error),
+    listed: 0,
+    unchanged: 0,
+    pages: 0,
+    deletesHeld: 0,
+    resourceVersionsReset: false,
+  }
 }
 
-export interface ReconcileResourceOptions extends ListPassOptions {
+export interface ReconcileResourceOptions extends ListPassOptions, CompleteListOptions {
   readonly dryRun?: boolean
 }
 
 /**
  * One list pass of one resource: pages stream through the diff into the
  * writer (list-pass.ts), and only a complete, consistent pass deletes and
- * saves the checkpoint (complete-list.ts). The caller holds the lease.
+ * saves the checkpoint (complete-list.ts), unless the mass-delete guard holds
+ * its deletes. A list below the saved checkpoint (a restore) first forgets
+ * the stored versions (versions-went-back.ts). The caller holds the lease.
  */
 export async function reconcileResource(
   options: ReconcileResourceOptions,
@@ -47,26 +68,26 @@ export async function reconcileResource(
   const tally = newPassTally()
   try {
     if (!options.dryRun) await store.ensureIndexes()
-    // Read alongside, for the report's lastCompleteSyncAt only (metrics): never fails the pass.
-    const lastComplete = store.getState().then(
-      (state) => state?.lastFullSyncAt?.toISOString() ?? null,
+    // Read alongside the first page: the checkpoints its version is compared
+    // with (unread, the pass fails: a restore must not go unseen), and the
+    // report's lastCompleteSyncAt (metrics only).
+    const state = store.getState()
+    const lastComplete = state.then(
+      (saved) => saved?.lastFullSyncAt?.toISOString() ?? null,
       () => undefined,
     )
-    const pass = await listPass(options, writes, tally)
+    const pass = await listPass(options, writes, tally, async (listResourceVersion, stored) => {
+      const reset = await resetIfVersionsWentBack(
+        { ...options, resource: resolved.ref.id },
+        await state,
+        listResourceVersion,
+        stored,
+      )
+      report.resourceVersionsReset = reset !== undefined
+    })
     const before = await lastComplete
     if (before !== undefined) report.lastCompleteSyncAt = before
-    if (!pass.consistent) {
-      report.error =
-        'list followed an inconsistent continue token after 410: no deletes on this pass'
-      logger.warn(report.error, { event: 'reconcile.inconsistent', resource: resolved.ref.id })
-      if (!options.dryRun) await store.markNeedsRelist('inconsistent list after 410')
-    } else {
-      if (await finishCompleteList(options, pass, writes, tally)) {
-        report.listResourceVersion = pass.listResourceVersion
-        report.lastCompleteSyncAt = new Date().toISOString()
-      }
-      report.status = 'complete'
-    }
+    await afterList(options, { pass, writes, tally, report })
   } catch (error) {
     await writes.settle()
     await recordFailure(options, report, error)
@@ -74,6 +95,35 @@ export async function reconcileResource(
   fillCounts(report, tally, options.dryRun ? planned(tally) : writes.written)
   report.durationMs = Date.now() - started
   return report
+}
+
+/** What a pass that listed to its last page has, to finish with. */
+interface ListedState {
+  readonly pass: ListedPass
+  readonly writes: PassWrites
+  readonly tally: PassTally
+  readonly report: ReconcileReport
+}
+
+/** An inconsistent list deletes nothing and asks for a relist; a consistent one finishes (complete-list.ts). */
+async function afterList(options: ReconcileResourceOptions, listed: ListedState): Promise<void> {
+  const { pass, writes, tally, report } = listed
+  if (!pass.consistent) {
+    report.error = 'list followed an inconsistent continue token after 410: no deletes on this pass'
+    logger.warn(report.error, { event: 'reconcile.inconsistent', resource: report.resource })
+    if (!options.dryRun) await options.store.markNeedsRelist('inconsistent list after 410')
+    return
+  }
+  const outcome = await finishCompleteList(options, pass, writes, tally)
+  if (outcome.checkpointSaved) {
+    report.listResourceVersion = pass.listResourceVersion
+    report.lastCompleteSyncAt = new Date().toISOString()
+  }
+  report.status = outcome.held ? 'held' : 'complete'
+  if (outcome.held) {
+    report.deletesHeld = outcome.held.wouldDelete
+    report.error = describeHold(outcome.held)
+  }
 }
 
 /** A pass that failed, or that the deadline stopped, deletes nothing; the resource's state says why. */

@@ -17,6 +17,8 @@ export interface ReconcileRunInput {
   readonly resources?: readonly string[]
   readonly namespaces?: readonly string[]
   readonly dryRun?: boolean
+  /** Applies deletes the mass-delete guard would hold (docs/operations.md#deletes-held). */
+  readonly confirmDeletes?: boolean
 }
 
 export type ReconcileOutput = RunOutput<ReconcileReport, { dryRun: boolean }>
@@ -31,19 +33,24 @@ export function runReconcile(
     name: 'reconcile',
     concurrency: RESOURCE_CONCURRENCY,
     resources: input.resources,
+    // Every field is a person's request (a resync of some resources or
+    // namespaces, a dry run, confirmed deletes); the schedule sends `{}`.
+    manual: Object.values(input).some((value) => value !== undefined),
     // A dry run writes nothing, so it need not wait for (or block) a writer.
     lease: !input.dryRun,
     emptyReport: newReconcileReport,
     outputFields: { dryRun: Boolean(input.dryRun) },
-    work: (resolved, store) =>
+    work: (resolved, store, signal) =>
       reconcileResource({
         resolved,
         source: deps.source,
         store,
-        signal: deadline.signal,
+        signal,
         remainingMs: deadline.remainingMs,
+        massDelete: deps.config.massDelete,
         ...(input.namespaces ? { namespaces: input.namespaces } : {}),
         ...(input.dryRun ? { dryRun: true } : {}),
+        ...(input.confirmDeletes ? { confirmDeletes: true } : {}),
       }),
   })
 }

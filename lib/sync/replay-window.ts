@@ -36,7 +36,7 @@ export async function replayWindow(
   start: WindowStart,
   progress: WindowProgress,
 ): Promise<WatchWindowResult> {
-  const flusher = new BatchFlusher(options.store, progress, start.stop)
+  const flusher = new BatchFlusher(options.store, progress, start.stop, start.signal)
   const events = options.source.watch(options.resolved, {
     fromResourceVersion: start.from,
     windowEndsAt: options.windowEndsAt,

@@ -7,7 +7,12 @@ import type { WriteCounts } from '../store/writes/write-op.js'
  * they are even where the writer counts under other names.
  */
 
-export type ResourceStatus = 'complete' | 'partial' | 'failed' | 'skipped'
+/**
+ * `held` (reconcile only): the list completed, but its deletes would remove
+ * more than MASS_DELETE_MAX_FRACTION of the stored documents, so none was
+ * applied and the checkpoint did not move (lib/sync/mass-delete-guard.ts).
+ */
+export type ResourceStatus = 'complete' | 'partial' | 'failed' | 'skipped' | 'held'
 
 /** What reconcile and watch both report of their writes. */
 export interface ReportWriteCounts {

@@ -1,6 +1,7 @@
-import { messageOf } from '../errors.js'
+import { DeadlineError, messageOf } from '../errors.js'
 import type { WatchWindowResult } from '../kube/watcher.js'
 import { errorFields, logger } from '../log.js'
+import type { MassDeleteLimits } from './mass-delete-guard.js'
 import { reconcileResource } from './reconcile-resource.js'
 import { replayWindow, type ReplayWindowOptions, type WindowProgress } from './replay-window.js'
 import {
@@ -44,6 +45,8 @@ export function newWatchReport(
 export interface WatchResourceOptions extends ReplayWindowOptions {
   readonly signal: AbortSignal
   readonly remainingMs: () => number
+  /** The mass-delete guard of a relist (never confirmed: only a manual reconcile confirms). */
+  readonly massDelete: MassDeleteLimits
 }
 
 /** One resource's watch as its steps share it. */
@@ -59,9 +62,10 @@ interface ResourceWatch {
 /**
  * Replays one bounded watch window of one resource: events are coalesced and
  * written in small batches, and the checkpoint moves only after the writes it
- * covers are acknowledged. A resource without a checkpoint, or marked for
- * relist, is reconciled first; a 410 relists it within the window if time
- * allows. The caller holds the lease.
+ * covers are acknowledged. A resource with no checkpoint at all is left to
+ * the reconcile function (relistNeeded); one marked for relist, or answered 410,
+ * is relisted within the window, and a relist the window ends stops cleanly
+ * (docs/design.md#watch). The caller holds the lease.
  */
 export async function watchResource(options: WatchResourceOptions): Promise<WatchReport> {
   const started = Date.now()
@@ -78,7 +82,8 @@ export async function watchResource(options: WatchResourceOptions): Promise<Watc
       const quiet = report.resourceVersion === savedBefore
       from = await afterWindow(watch, result, quiet ? from : undefined)
     }
-    if (!report.resourceVersion && report.relistNeeded) report.status = 'failed'
+    if (!report.resourceVersion && report.relistNeeded && report.status === 'complete')
+      report.status = 'failed'
   } catch (error) {
     report.status = options.signal.aborted ? 'partial' : 'failed'
     report.error = messageOf(error)
@@ -98,9 +103,21 @@ async function startingPoint(watch: ResourceWatch): Promise<string | undefined> 
   const { options, report } = watch
   const state = await options.store.getState()
   report.lastCompleteSyncAt = state?.lastFullSyncAt?.toISOString() ?? null
-  const from = state?.needsRelist ? undefined : (state?.watchResourceVersion ?? undefined)
+  if (!state?.listResourceVersion && !state?.watchResourceVersion) {
+    // No checkpoint at all (a new cluster or resource): its first list may take
+    // longer than any window (45,000 objects take minutes). Reconcile's job.
+    report.relistNeeded = true
+    report.status = 'partial'
+    report.error = 'no checkpoint yet: the first list is left to the reconcile function'
+    logger.warn(`${report.resource}: no checkpoint, first list left to reconcile`, {
+      event: 'watch.relist-deferred',
+      resource: report.resource,
+    })
+    return undefined
+  }
+  const from = state.needsRelist ? undefined : (state.watchResourceVersion ?? undefined)
   if (from) return from
-  logger.info(`${report.resource}: no usable checkpoint, reconciling first`, {
+  logger.info(`${report.resource}: marked for relist, relisting within the window`, {
     event: 'watch.relist',
     resource: report.resource,
   })
@@ -118,7 +135,11 @@ async function afterWindow(
 ): Promise<string | undefined> {
   const { report } = watch
   if (result.outcome === 'expired') return afterExpired(watch, result)
-  if (result.outcome === 'failed') {
+  if (result.outcome === 'failed' && watch.options.signal.aborted) {
+    // The deadline stopped the writes: what was acknowledged is checkpointed, the rest replays.
+    report.status = 'partial'
+    report.error = `deadline reached: watch writes stopped, checkpoint left at ${report.resourceVersion ?? 'its saved version'} (${messageOf(result.error)})`
+  } else if (result.outcome === 'failed') {
     report.status = 'failed'
     report.error = messageOf(result.error)
   } else if (result.outcome === 'deadline') {
@@ -154,21 +175,33 @@ async function afterExpired(
   return from
 }
 
-/** A reconcile pass within the watch: the version it listed at is where the watch goes on. */
+/**
+ * A reconcile pass within the watch, bounded by the window: one the window
+ * ends stops as a reconcile stops at its deadline. The version it listed at is
+ * where the watch goes on.
+ */
 async function relist(watch: ResourceWatch): Promise<string | undefined> {
   const { options, report } = watch
   report.relists++
+  const windowEnd = new AbortController()
+  const timer = setTimeout(
+    () => windowEnd.abort(new DeadlineError('watch window ended during the relist')),
+    Math.max(0, options.windowEndsAt - Date.now()),
+  )
   const pass = await reconcileResource({
     resolved: options.resolved,
     source: options.source,
     store: options.store,
-    signal: watch.signal,
-    remainingMs: options.remainingMs,
-  })
+    signal: AbortSignal.any([watch.signal, windowEnd.signal]),
+    remainingMs: () =>
+      Math.max(0, Math.min(options.remainingMs(), options.windowEndsAt - Date.now())),
+    massDelete: options.massDelete,
+  }).finally(() => clearTimeout(timer))
   // What the pass wrote, it wrote, whether or not it completed.
   addReportWriteCounts(report, pass)
   if (pass.status !== 'complete' || !pass.listResourceVersion) {
     report.relistNeeded = true
+    report.status = pass.status === 'partial' ? 'partial' : 'failed'
     report.error = `relist ${pass.status}: ${pass.error ?? 'unknown'}`
     return undefined
   }

@@ -22,17 +22,20 @@ export function runWatch(deps: RunDependencies, input: WatchRunInput): Promise<W
     name: 'watch',
     concurrency: WATCH_CONCURRENCY,
     resources: input.resources,
+    // Resources named by a person; `windowSeconds` alone only shapes a window, as the schedule's.
+    manual: input.resources !== undefined,
     emptyReport: newWatchReport,
     outputFields: {},
-    work: (resolved, store) =>
+    work: (resolved, store, signal) =>
       watchResource({
         resolved,
         source: deps.source,
         store,
-        signal: deadline.signal,
+        signal,
         windowEndsAt,
         maxBatch: config.bulkWrite.batchSize,
         remainingMs: deadline.remainingMs,
+        massDelete: config.massDelete,
       }),
   })
 }

@@ -94,6 +94,48 @@ describe('AppConfig', () => {
     expect(fn).toHaveBeenCalledTimes(1)
   })
 
+  it('retries any error by default: throw new Error("x") is tried 5 times, 1 s, 2 s, 4 s, 8 s apart', async () => {
+    vi.useFakeTimers()
+    const started: number[] = []
+    const t0 = Date.now()
+    const result = AppConfig.retryWithBackoff(
+      () => {
+        started.push(Date.now() - t0)
+        throw new Error('x')
+      },
+      'Operation Name',
+      { random: () => 0.5 },
+    ).catch((e: unknown) => e)
+    await vi.runAllTimersAsync()
+    const error = (await result) as Error
+    expect(started).toEqual([0, 1000, 3000, 7000, 15000])
+    expect(error.message).toBe('Operation Name failed after 5 attempts (Error): x')
+    expect(error.cause).toMatchObject({ message: 'x' })
+  })
+
+  it('retries, with the contract example isFatal, every error but a 401', async () => {
+    vi.useFakeTimers()
+    const fn = vi.fn<() => Promise<never>>().mockRejectedValue(new Error('socket closed'))
+    const result = AppConfig.retryWithBackoff(fn, 'Operation Name', {
+      isFatal: (error) => (error as { code?: unknown } | undefined)?.code === 401,
+    }).catch((e: unknown) => e)
+    await vi.runAllTimersAsync()
+    expect(await result).toMatchObject({ cause: { message: 'socket closed' } })
+    expect(fn).toHaveBeenCalledTimes(5)
+  })
+
+  it('stops at once by default on what the project calls fatal (MongoDB code 18)', async () => {
+    const authFailed = Object.assign(new Error('Authentication failed.'), {
+      name: 'MongoServerError',
+      code: 18,
+    })
+    const fn = vi.fn<() => Promise<never>>().mockRejectedValue(authFailed)
+    await expect(AppConfig.retryWithBackoff(fn, 'MongoDB connect')).rejects.toThrow(
+      /MongoDB connect failed \(mongo-auth, not retried\)/,
+    )
+    expect(fn).toHaveBeenCalledTimes(1)
+  })
+
   it('sleeps the given time, and stops at once when the signal aborts', async () => {
     vi.useFakeTimers()
     let slept = false

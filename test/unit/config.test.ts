@@ -213,6 +213,21 @@ describe('loadConfig', () => {
     )
   })
 
+  it('keeps a lease for a minute, renewed every 20 s, unless told otherwise', () => {
+    expect(loadConfig({}).lease).toEqual({ ttlMs: 60000, renewIntervalMs: 20000 })
+    expect(loadConfig({ LEASE_TTL_MS: '3000', LEASE_RENEW_INTERVAL_MS: '1000' }).lease).toEqual({
+      ttlMs: 3000,
+      renewIntervalMs: 1000,
+    })
+  })
+
+  it('rejects a lease renewed no sooner than it expires', () => {
+    expect(problemsOf({ LEASE_TTL_MS: '20000' })[0]).toMatch(
+      /^LEASE_RENEW_INTERVAL_MS=20000 .*below LEASE_TTL_MS.*LEASE_TTL_MS=20000/,
+    )
+    expect(problemsOf({ LEASE_TTL_MS: '20001' })).toEqual([])
+  })
+
   it('never echoes a secret value in an error', () => {
     const problems = problemsOf({
       MONGODB_URI: 'http://admin:hunter2-secret@db',

@@ -1,5 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest'
-import { DeadlineError, FatalOperationError, RetryExhaustedError } from '../../lib/errors.js'
+import {
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  vi,
+  type MockInstance,
+} from 'vitest'
+import { isKnownFatal, notTransient } from '../../lib/classify.js'
+import {
+  ConfigError,
+  DeadlineError,
+  FatalOperationError,
+  RetryExhaustedError,
+} from '../../lib/errors.js'
+import { KubeApiError } from '../../lib/kube/errors.js'
+import { Breakers, CircuitOpenError } from '../../lib/resilience/circuit-breaker.js'
 import { logger } from '../../lib/log.js'
 import {
   calculateBackoff,
@@ -97,18 +114,18 @@ describe('retryWithBackoff', () => {
     })
   })
 
-  it('honours the isFatal option on top of the classification', async () => {
+  it('does not retry what isFatal calls fatal, even a transient error', async () => {
     const fn = vi.fn().mockRejectedValue(reset())
     const run = retryWithBackoff(fn, 'op', { policy: spec, isFatal: () => true })
     await expect(run).rejects.toBeInstanceOf(FatalOperationError)
     expect(fn).toHaveBeenCalledTimes(1)
   })
 
-  it('does not retry unknown errors: they are bugs', async () => {
+  it("does not retry unknown errors with the sync's isFatal (notTransient): they are bugs", async () => {
     const fn = vi.fn().mockRejectedValue(new TypeError('x is undefined'))
-    await expect(retryWithBackoff(fn, 'op', { policy: spec })).rejects.toBeInstanceOf(
-      FatalOperationError,
-    )
+    await expect(
+      retryWithBackoff(fn, 'op', { policy: spec, isFatal: notTransient }),
+    ).rejects.toBeInstanceOf(FatalOperationError)
     expect(fn).toHaveBeenCalledTimes(1)
   })
 
@@ -181,6 +198,160 @@ describe('retryWithBackoff', () => {
     expect(fn).not.toHaveBeenCalled()
   })
 })
+
+/*
+ * The fault-tolerance contract (docs/resilience.md#retry-and-error-handling):
+ * any error is retried unless `isFatal` calls it fatal; without `isFatal`,
+ * the project's fatal classification decides.
+ */
+describe('retryWithBackoff, as the fault-tolerance contract defines it', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  /** Runs to the end under the fake clock; returns the error and when each attempt started. */
+  async function failingRun(fn: (attempt: number) => Promise<unknown>, isFatal?: RetryIsFatal) {
+    const started: number[] = []
+    const t0 = Date.now()
+    const run = retryWithBackoff(
+      (attempt) => {
+        started.push(Date.now() - t0)
+        return fn(attempt)
+      },
+      'Operation Name',
+      { policy: spec, random: () => 0.5, ...(isFatal ? { isFatal } : {}) },
+    ).catch((e: unknown) => e)
+    await vi.runAllTimersAsync()
+    return { error: (await run) as Error, started, endedAt: Date.now() - t0 }
+  }
+
+  it('retries a plain Error 5 times, waiting 1 s, 2 s, 4 s, 8 s, then throws it as the cause', async () => {
+    // Attempt 1: Fail -> Wait 1s; 2: Fail -> Wait 2s; 3: -> 4s; 4: -> 8s; 5: Fail -> Throw error.
+    const errors: Error[] = []
+    const { error, started, endedAt } = await failingRun(() => {
+      const e = new Error('x')
+      errors.push(e)
+      throw e
+    })
+
+    expect(started).toEqual([0, 1000, 3000, 7000, 15000])
+    expect(endedAt).toBe(15000) // no wait after the last attempt
+    expect(error).toBeInstanceOf(RetryExhaustedError)
+    expect(error.cause).toBe(errors[4])
+    expect(error.message).toBe('Operation Name failed after 5 attempts (Error): x')
+  })
+
+  it('retries a function that throws synchronously, like one that rejects', async () => {
+    const { error, started } = await failingRun(() => {
+      throw new Error('x')
+    })
+    expect(started).toHaveLength(5)
+    expect(error).toBeInstanceOf(RetryExhaustedError)
+  })
+
+  it('follows the contract example: isFatal: error => error?.code === 401 stops at once on a 401', async () => {
+    const isFatal = (error: unknown) => (error as { code?: unknown } | undefined)?.code === 401
+    const unauthorised = Object.assign(new Error('Unauthorized'), { code: 401 })
+
+    const stopped = await failingRun(() => Promise.reject(unauthorised), isFatal)
+    const retried = await failingRun(() => Promise.reject(new Error('socket closed')), isFatal)
+
+    expect(stopped.started).toEqual([0])
+    expect(stopped.error).toBeInstanceOf(FatalOperationError)
+    expect(stopped.error.cause).toBe(unauthorised)
+    expect(retried.started).toHaveLength(5)
+  })
+
+  it('lets a given isFatal decide alone: a 403 is retried when it says only 401 is fatal', async () => {
+    const forbidden = Object.assign(new Error('forbidden'), { code: 403 })
+    const { started } = await failingRun(
+      () => Promise.reject(forbidden),
+      (error) => (error as { code?: unknown }).code === 401,
+    )
+    expect(started).toHaveLength(5)
+  })
+
+  it('never retries the deadline or an open circuit breaker, whatever isFatal says', async () => {
+    for (const refused of [new DeadlineError('deadline reached'), await circuitOpen()]) {
+      const { error, started } = await failingRun(
+        () => Promise.reject(refused),
+        () => false,
+      )
+      expect(started).toEqual([0])
+      expect(error).toBeInstanceOf(FatalOperationError)
+      expect(error.cause).toBe(refused)
+    }
+  })
+
+  it.each([
+    ['HTTP 401', Object.assign(new Error('Unauthorized'), { code: 401 })],
+    ['HTTP 403', new KubeApiError('list v1/secrets', 403, { reason: 'Forbidden' })],
+    ['HTTP 422', Object.assign(new Error('Unprocessable'), { code: 422 })],
+    ['MongoDB code 18', mongoError('MongoServerError', 18, 'Authentication failed.')],
+    ['bad configuration', new ConfigError(['RETRY_MAX_ATTEMPTS: not a number'])],
+  ])('stops at once by default on what the project calls fatal: %s', async (_name, fatal) => {
+    const { error, started } = await failingRun(() => Promise.reject(fatal))
+    expect(started).toEqual([0])
+    expect(error).toBeInstanceOf(FatalOperationError)
+  })
+
+  it('retries a 410 by default, and leaves it to the caller with notTransient', async () => {
+    const gone = new KubeApiError('list v1/pods', 410, { reason: 'Expired' })
+    expect((await failingRun(() => Promise.reject(gone))).started).toHaveLength(5)
+    expect((await failingRun(() => Promise.reject(gone), notTransient)).started).toEqual([0])
+  })
+})
+
+describe('the isFatal predicates', () => {
+  const unknown = [new Error('x'), new TypeError('y is undefined'), 'a thrown string']
+  const transient = [reset(), mongoError('MongoNetworkError', undefined, 'connection reset')]
+  const gone = new KubeApiError('watch v1/pods', 410, { reason: 'Expired' })
+  const fatal: unknown[] = [
+    new KubeApiError('list v1/secrets', 403, { reason: 'Forbidden' }),
+    mongoError('MongoServerError', 18, 'Authentication failed.'),
+    new ConfigError(['RETRY_MAX_ATTEMPTS: not a number']),
+    new DeadlineError('deadline reached'),
+  ]
+  beforeAll(async () => {
+    fatal.push(await circuitOpen())
+  })
+
+  it('isKnownFatal (the default) calls fatal only what the project recognises as fatal', () => {
+    expect(fatal).toHaveLength(5)
+    expect(fatal.map(isKnownFatal)).toEqual(fatal.map(() => true))
+    expect([...unknown, ...transient, gone].map(isKnownFatal)).toEqual(
+      [...unknown, ...transient, gone].map(() => false),
+    )
+  })
+
+  it("notTransient (the sync's) calls fatal everything but a transient error", () => {
+    expect([...fatal, ...unknown, gone].map(notTransient)).toEqual(
+      [...fatal, ...unknown, gone].map(() => true),
+    )
+    expect(transient.map(notTransient)).toEqual([false, false])
+  })
+})
+
+type RetryIsFatal = (error: unknown) => boolean
+
+function mongoError(name: string, code: number | undefined, message: string): Error {
+  return Object.assign(new Error(message), { name, ...(code === undefined ? {} : { code }) })
+}
+
+/** The error a real breaker refuses a call with once it is open. */
+async function circuitOpen(): Promise<CircuitOpenError> {
+  const breakers = new Breakers({
+    features: { circuitBreaker: true },
+    breaker: { failureThreshold: 1, halfOpenAfterMs: 60_000 },
+  })
+  await breakers.guard('mongodb', () => Promise.reject(reset())).catch(() => undefined)
+  const refused: unknown = await breakers.guard('mongodb', () => Promise.resolve()).catch((e) => e)
+  if (!(refused instanceof CircuitOpenError)) throw new Error('test bug: the breaker did not open')
+  return refused
+}
 
 type LogSpy = MockInstance<(message: string, ...extra: unknown[]) => void>
 

@@ -27,6 +27,17 @@ describe('reconcile input', () => {
     expect(parseInput(reconcileInput, input, 'reconcile')).toEqual(input)
   })
 
+  it('accepts an operator confirming the deletes the mass-delete guard held', () => {
+    const input = { resources: ['v1/configmaps'], confirmDeletes: true }
+    expect(parseInput(reconcileInput, input, 'reconcile')).toEqual(input)
+    expect(() => parseInput(reconcileInput, { confirmDeletes: 'yes' }, 'reconcile')).toThrow(
+      'field "confirmDeletes"',
+    )
+    expect(() => parseInput(watchInput, { confirmDeletes: true }, 'watch')).toThrow(
+      'unknown field(s) "confirmDeletes"',
+    )
+  })
+
   it.each([
     [{ resources: 5 }, 'field "resources"'],
     [{ dryRun: 'yes' }, 'field "dryRun"'],

@@ -1,6 +1,4 @@
 import type { Collection, Db } from 'mongodb'
-import { errorFields, logger } from '../../log.js'
-import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import { isDuplicateKeyError } from '../connection/driver-errors.js'
 import { stateCollectionOf, type Lease } from './sync-state.js'
 
@@ -17,6 +15,15 @@ export interface LeaseClaim {
   owner: string | null
   expiresAt: Date
 }
+
+/**
+ * What a take, renewal or release of a lease found. Refused: the newest claim
+ * as it stood, so a caller can say who holds the lease and until when
+ * (`holder` null: nobody, the lease was released or never taken).
+ */
+export type LeaseAnswer =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: string | null; readonly expiresAt: Date | null }
 
 const LEASE_COLLECTION = 'sync_leases'
 
@@ -37,6 +44,11 @@ export interface LeaseOptions {
  *     that an earlier cleanup had removed; only the newest claim holds.
  * Renewal and release are claims too, so they race with takers on the same
  * unique key instead of overwriting a takeover.
+ *
+ * A lease is short (LEASE_TTL_MS, a minute) and renewed while its work runs
+ * (lib/sync/lease-keeper.ts): a holder that dies without releasing it (out of
+ * memory, a hard timeout, a killed container) blocks its resource for one TTL
+ * at most (docs/design.md#bookkeeping-collections).
  */
 
 function claimsOf(db: Db): Collection<LeaseClaim> {
@@ -47,26 +59,33 @@ function newest(claims: Collection<LeaseClaim>, id: string): Promise<LeaseClaim 
   return claims.find({ stateId: id }).sort({ generation: -1 }).limit(1).next()
 }
 
+const refused = (current: LeaseClaim | null): LeaseAnswer => ({
+  acquired: false,
+  holder: current?.owner ?? null,
+  expiresAt: current?.owner ? current.expiresAt : null,
+})
+
 async function claim(
   db: Db,
   id: string,
   next: { owner: string | null; expiresAt: Date },
   mayClaim: (current: LeaseClaim | null) => boolean,
-): Promise<boolean> {
+): Promise<LeaseAnswer> {
   const claims = claimsOf(db)
   const current = await newest(claims, id)
-  if (!mayClaim(current)) return false
+  if (!mayClaim(current)) return refused(current)
   const generation = (current?.generation ?? 0) + 1
   const record: LeaseClaim = { _id: `${id}#${generation}`, stateId: id, generation, ...next }
   try {
     await claims.insertOne(record)
   } catch (error) {
-    if (isDuplicateKeyError(error)) return false
+    if (isDuplicateKeyError(error)) return refused(await newest(claims, id))
     throw error
   }
-  if ((await newest(claims, id))?.generation !== generation) {
+  const winner = await newest(claims, id)
+  if (winner?.generation !== generation) {
     await claims.deleteOne({ _id: record._id })
-    return false
+    return refused(winner)
   }
   await claims.deleteMany({ stateId: id, generation: { $lt: generation } })
   await mirror(
@@ -74,7 +93,7 @@ async function claim(
     id,
     next.owner === null ? null : { owner: next.owner, expiresAt: next.expiresAt },
   )
-  return true
+  return { acquired: true }
 }
 
 /**
@@ -95,14 +114,14 @@ async function mirror(db: Db, id: string, lease: Lease | null): Promise<void> {
 const isLive = (c: LeaseClaim, now: Date) =>
   c.owner !== null && c.expiresAt.getTime() >= now.getTime()
 
-/** Takes the lease of `sync_state` id when it is free, expired or already ours; false when someone else holds it. */
+/** Takes the lease of `sync_state` id when it is free, expired or already ours; refused (naming the holder) while someone else holds it. */
 export function acquireLease(
   db: Db,
   id: string,
   owner: string,
   ttlMs: number,
   options: LeaseOptions = {},
-) {
+): Promise<LeaseAnswer> {
   const now = options.now?.() ?? new Date()
   return claim(
     db,
@@ -112,14 +131,17 @@ export function acquireLease(
   )
 }
 
-/** Extends our live lease; false when it expired or was taken over (the caller must stop, or acquire again). */
+/**
+ * Extends our live lease by `ttlMs` from now; refused when it expired or was
+ * taken over: the caller has lost it and must stop writing.
+ */
 export function renewLease(
   db: Db,
   id: string,
   owner: string,
   ttlMs: number,
   options: LeaseOptions = {},
-) {
+): Promise<LeaseAnswer> {
   const now = options.now?.() ?? new Date()
   return claim(
     db,
@@ -129,57 +151,13 @@ export function renewLease(
   )
 }
 
-/** Frees the lease if it is still ours; a lease taken over meanwhile is left to its new owner. */
-export function releaseLease(db: Db, id: string, owner: string, options: LeaseOptions = {}) {
+/** Frees the lease if it is still ours (acquired: true); a lease taken over meanwhile is left to its new owner. */
+export function releaseLease(
+  db: Db,
+  id: string,
+  owner: string,
+  options: LeaseOptions = {},
+): Promise<LeaseAnswer> {
   const now = options.now?.() ?? new Date()
   return claim(db, id, { owner: null, expiresAt: now }, (c) => c !== null && c.owner === owner)
-}
-
-/**
- * Extra lease time beyond the work's own budget, so a lease is not taken over
- * while its holder is saving the checkpoint; a crashed holder's lease expires
- * after budget + this.
- */
-const LEASE_GRACE_MS = 30_000
-
-/**
- * Releasing runs after the work, inside the deadline's safety margin: a few
- * quick attempts (0.5 s, 1 s, 2 s) fit in it. A lease left behind blocks the
- * resource until it expires (budget + grace, up to ~15 min in Lambda).
- */
-const RELEASE_POLICY: RetryPolicy = {
-  maxAttempts: 4,
-  initialDelayMs: 500,
-  maxDelayMs: 2000,
-  backoffMultiplier: 2,
-}
-
-/** Whatever can take and give back the lease of one (cluster, resource). */
-export interface LeaseHolder {
-  /** True when this owner now holds the lease (taken, renewed, or taken over after expiry). */
-  acquireLease(owner: string, ttlMs: number): Promise<boolean>
-  releaseLease(owner: string): Promise<void>
-}
-
-/** Runs `work` while holding the resource's lease; undefined when another invocation holds it. */
-export async function withLease<T>(
-  store: LeaseHolder,
-  owner: string,
-  budgetMs: number,
-  work: () => Promise<T>,
-): Promise<T | undefined> {
-  if (!(await store.acquireLease(owner, budgetMs + LEASE_GRACE_MS))) return undefined
-  try {
-    return await work()
-  } finally {
-    await retryWithBackoff(() => store.releaseLease(owner), 'release lease', {
-      policy: RELEASE_POLICY,
-    }).catch((error: unknown) => {
-      // The lease expires by itself; the next run after that takes it over.
-      logger.warn('lease not released; it expires by itself', {
-        event: 'lease.release-failed',
-        ...errorFields(error),
-      })
-    })
-  }
 }

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb'
+import { notTransient } from '../../classify.js'
 import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import { serverProfileOf } from '../connection/server-profile.js'
 import type { InventoryDocument } from '../documents/mapper.js'
@@ -71,7 +72,7 @@ export class ResourceVersions {
     this.#lastToken = await retryWithBackoff(
       () => guard(() => stampWrites(db, stateId)),
       `write token for ${resource}`,
-      { policy: retry, ...(signal ? { signal } : {}) },
+      { policy: retry, isFatal: notTransient, ...(signal ? { signal } : {}) },
     )
     return this.#lastToken
   }

@@ -28,7 +28,27 @@ export interface SyncState {
   lease?: Lease | null
   lastListCounts?: RunCounts
   lastWatchCounts?: RunCounts
+  /** A reset of the stored versions begun and not yet completed by a complete list (version-reset.ts). */
+  versionReset?: VersionReset | null
   updatedAt?: Date
+}
+
+/**
+ * The cluster served a list older than the saved checkpoint (a restore): the
+ * stored versions are being forgotten and rewritten from that list.
+ */
+export interface VersionReset {
+  /** The list's resourceVersion, below `checkpoint`. */
+  listResourceVersion: string
+  /** The saved checkpoint it went back from. */
+  checkpoint: string
+  /**
+   * Every stored version of the resource is forgotten: a later pass only
+   * goes on rewriting. False while a reset (or one of some namespaces only)
+   * may have left versions of the lost timeline behind.
+   */
+  forgotten: boolean
+  at: Date
 }
 
 export function stateCollectionOf(db: Db): Collection<SyncState> {
@@ -48,6 +68,8 @@ export interface Checkpoints {
   /** A 410 on a watch: the next reconcile must list again. */
   markNeedsRelist(reason: string): Promise<void>
   recordError(message: string): Promise<void>
+  /** Before the stored versions are forgotten (and once they all are): the next reconcile finishes a reset cut short. */
+  markVersionReset(reset: Omit<VersionReset, 'at'>): Promise<void>
 }
 
 /**
@@ -83,6 +105,7 @@ export function checkpointsFor(
         relistReason: null,
         lastError: null,
         lastListCounts: counts,
+        versionReset: null,
       }),
     saveWatchCheckpoint: (resourceVersion, counts) =>
       set({
@@ -93,5 +116,6 @@ export function checkpointsFor(
       }),
     markNeedsRelist: (reason) => set({ needsRelist: true, relistReason: reason }),
     recordError: (message) => set({ lastError: { message, at: now() } }),
+    markVersionReset: (reset) => set({ versionReset: { ...reset, at: now() } }),
   }
 }

@@ -1,5 +1,7 @@
-import { MongoClient, type Db, type MongoClientOptions } from 'mongodb'
+import { MongoClient, type Db } from 'mongodb'
+import { clientOptions } from './client-options.js'
 import type { Config } from '../../config.js'
+import { notTransient } from '../../classify.js'
 import { FatalOperationError, SyncError } from '../../errors.js'
 import { errorFields, logger } from '../../log.js'
 import { redactUri } from '../../redact.js'
@@ -9,14 +11,6 @@ import { registerUriSecrets } from './secret.js'
 
 /** The fault-tolerance spec: "Disconnection: automatic reconnection after 1s delay". */
 const RECONNECT_DELAY_MS = 1000
-
-/**
- * Lambda freezes a container between invocations; a socket idle across a
- * freeze may have been dropped by a NAT gateway (AWS: 350 s idle) or by the
- * server. A connection idle longer than this is closed at checkout instead of
- * failing the first operation of the next invocation.
- */
-const MAX_IDLE_TIME_MS = 60_000
 
 export interface ConnectOptions {
   /** The connection string (MONGODB_URI, or resolved from MONGODB_SECRET_ID); default config.mongodb.uri. */
@@ -37,26 +31,6 @@ export interface MongoHealth {
   host: string
   port: number
   dbName: string
-}
-
-function clientOptions(config: Config, options: ConnectOptions): MongoClientOptions {
-  const m = config.mongodb
-  return {
-    appName: 'kube-mongo-sync',
-    maxPoolSize: m.poolMax,
-    minPoolSize: m.poolMin,
-    maxIdleTimeMS: MAX_IDLE_TIME_MS,
-    connectTimeoutMS: m.connectTimeoutMs,
-    socketTimeoutMS: m.socketTimeoutMs,
-    serverSelectionTimeoutMS: m.serverSelectionTimeoutMs,
-    // The driver retries one failed read or write once, transparently; our
-    // writes are idempotent by _id, so a repeat is harmless.
-    retryWrites: true,
-    retryReads: true,
-    ...(options.heartbeatFrequencyMs === undefined
-      ? {}
-      : { heartbeatFrequencyMS: options.heartbeatFrequencyMs }),
-  }
 }
 
 /**
@@ -170,7 +144,12 @@ export class MongoConnection {
           }
         },
         'MongoDB connect',
-        { policy: options.retryPolicy ?? config.retry, signal: options.signal },
+        {
+          policy: options.retryPolicy ?? config.retry,
+          // Network errors only: code 18 and a bad connection string stop at once.
+          isFatal: notTransient,
+          signal: options.signal,
+        },
       )
       this.#client = connected
       this.#db = connected.db(config.mongodb.db)
@@ -196,22 +175,27 @@ export class MongoConnection {
   /**
    * A loss was seen since the last use. The driver rebuilds its pool by itself
    * once the server answers again: wait RECONNECT_DELAY_MS, then prove it with a
-   * ping (retried with backoff), instead of failing the invocation.
+   * ping (retried with backoff), instead of failing the invocation. Logged in
+   * the fault-tolerance contract's reconnection words, as a watch's are:
+   * "Reconnecting in N ms...", "Reconnecting..." when the attempt starts,
+   * "Reconnected successfully".
    */
   async #reconnect(current: Db, options: ConnectOptions): Promise<Db> {
     const health = this.#health
     const loss = health.loss
     const delayMs = options.reconnectDelayMs ?? this.#options.reconnectDelayMs ?? RECONNECT_DELAY_MS
-    logger.warn(`MongoDB reconnecting in ${delayMs}ms`, {
+    logger.warn(`MongoDB: Reconnecting in ${delayMs}ms...`, {
       event: 'mongo.reconnecting',
       reason: loss?.reason,
       delayMs,
     })
     health.readyState = ReadyState.connecting
     await sleep(delayMs, options.signal)
+    logger.info('MongoDB: Reconnecting...', { event: 'mongo.reconnect-started' })
     const policy = options.retryPolicy ?? this.#options.retryPolicy ?? this.#config.retry
     await retryWithBackoff(() => current.command({ ping: 1 }), 'MongoDB reconnect', {
       policy,
+      isFatal: notTransient,
       signal: options.signal,
     }).catch((error: unknown) => {
       health.readyState = ReadyState.disconnected
@@ -219,7 +203,7 @@ export class MongoConnection {
     })
     health.readyState = ReadyState.connected
     health.loss = undefined
-    logger.info('MongoDB reconnected', {
+    logger.info('MongoDB: Reconnected successfully', {
       event: 'mongo.reconnected',
       downMs: loss ? Date.now() - loss.at.getTime() : undefined,
     })

@@ -2,6 +2,7 @@ import type { Collection, Db } from 'mongodb'
 import type { Config } from '../../config.js'
 import { DeadlineError, messageOf } from '../../errors.js'
 import { unguarded, type Guard } from '../../resilience/circuit-breaker.js'
+import { notTransient } from '../../classify.js'
 import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import type { ChunkDeadLetters } from '../bookkeeping/dead-letter-tracker.js'
 import { tombstonesOf } from '../bookkeeping/tombstones.js'
@@ -116,7 +117,7 @@ async function writeTargetOf(
   const profile = await retryWithBackoff(
     () => (options.guard ?? unguarded)(() => serverProfileOf(db)),
     `server profile for ${resource}`,
-    { signal: options.signal, policy: options.retryPolicy ?? config.retry },
+    { signal: options.signal, policy: options.retryPolicy ?? config.retry, isFatal: notTransient },
   )
   return {
     collection,

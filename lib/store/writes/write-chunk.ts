@@ -1,4 +1,4 @@
-import { isTransient } from '../../classify.js'
+import { isTransient, notTransient } from '../../classify.js'
 import type { Guard } from '../../resilience/circuit-breaker.js'
 import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import type { ChunkDeadLetters } from '../bookkeeping/dead-letter-tracker.js'
@@ -45,6 +45,9 @@ export async function writeChunk(write: ChunkedWrite, index: number): Promise<vo
       {
         signal: write.signal,
         policy: write.retryPolicy,
+        // Transient errors only: a document the server refuses is settled inside the chunk
+        // (rejections.ts); any other failure is one another attempt cannot cure, or a bug.
+        isFatal: notTransient,
         context: log.context,
         onRetry: (event) => log.attemptFailed(event),
         onSuccessAfterRetry: () => {

@@ -33,7 +33,7 @@ export const row07: Scenario = {
       BULK_WRITE_BATCH_SIZE: '2',
       BULK_WRITE_BATCH_DELAY_MS: '300',
       MONGODB_SERVER_SELECTION_TIMEOUT_MS: '2000',
-      // A lease that could not be released while MongoDB was down expires after budget + 30 s.
+      // A lease left unreleased while MongoDB was down expires one LEASE_TTL_MS after its renewal.
       RUN_BUDGET_MS: '40000',
     }
     const run = await ctx.invoke('reconcile', { namespaces }, env, {

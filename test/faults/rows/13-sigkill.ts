@@ -1,7 +1,7 @@
 import { churn } from '../cluster.js'
 import type { Invocation } from '../invoke.js'
 import { sleep, type Scenario, type ScenarioContext } from '../scenario.js'
-import { awaitLeaseExpiry, stateId, targets } from './common.js'
+import { awaitLeaseExpiry, leaseOf, stateId, targets } from './common.js'
 
 const cm = 'v1/configmaps'
 const widgets = 'example.com/v1/widgets'
@@ -23,7 +23,15 @@ const killOn =
     if (line.event === event) child.kill('SIGKILL')
   }
 
-/** SIGKILL right after a chunk is acknowledged, before the checkpoint that covers it: reconcile and watch. */
+/** The default LEASE_TTL_MS: a crashed holder frees its resource within this, whatever its budget. */
+const LEASE_TTL_MS = 60_000
+
+/**
+ * SIGKILL right after a chunk is acknowledged, before the checkpoint that
+ * covers it: reconcile and watch. An operator's resync at once is told the
+ * resource is locked, by whom and until when (not ok); the runs after the
+ * crashed leases' TTL converge exactly.
+ */
 export const row13: Scenario = {
   row: 13,
   fault: 'process SIGKILLed between a write and its checkpoint',
@@ -31,13 +39,13 @@ export const row13: Scenario = {
   async run(ctx) {
     const namespaces = await ctx.seed(300)
     const all = [...targets([cm], namespaces), ...targets([widgets])]
-    // Small budgets keep the crashed leases short (budget - 10 s margin + 30 s grace).
+    // Lambda's own budget (14 min): the crashed leases must not last it.
     const env = ctx.env({
       SYNC_RESOURCES: `${cm},${widgets}`,
       K8S_LIST_PAGE_SIZE: '20',
       BULK_WRITE_BATCH_SIZE: '10',
       BULK_WRITE_BATCH_DELAY_MS: '200',
-      RUN_BUDGET_MS: '20000',
+      RUN_BUDGET_MS: '840000',
     })
     // Setup, not the fault: the first full list of Widgets gets a budget that fits
     // however many the cluster holds (other tests leave theirs behind).
@@ -60,8 +68,10 @@ export const row13: Scenario = {
       killedList.signal === 'SIGKILL',
       `reconcile was not killed (exit ${killedList.exitCode})`,
     )
+    const killedAt = Date.now()
     const written = await (await ctx.db()).collection('configmaps').countDocuments()
     ctx.expect(written > 0, 'the killed reconcile wrote nothing before the kill')
+    await resyncAtOnce(ctx, env, namespaces, killedAt)
 
     // Watch killed after its first acknowledged write of events, before saveWatchCheckpoint.
     let churning: Promise<void> | undefined
@@ -95,4 +105,38 @@ export const row13: Scenario = {
     )
     await ctx.expectConverged(all)
   },
+}
+
+/**
+ * An operator's resync right after the crash: the resource is still locked by
+ * the dead holder, so the run says so (ok false, skipped, naming the holder
+ * and when its lease expires), and that expiry is at most one TTL away.
+ */
+async function resyncAtOnce(
+  ctx: ScenarioContext,
+  env: Record<string, string>,
+  namespaces: string[],
+  killedAt: number,
+): Promise<void> {
+  const lease = await leaseOf(ctx, cm)
+  if (!lease) return ctx.fail('the killed reconcile left no lease behind')
+  const resync = await ctx.invoke('reconcile', { resources: [cm], namespaces }, env)
+  const report = resync.result?.resources[0]
+  const expected = `another invocation holds the lease: ${lease.owner}, until ${lease.expiresAt.toISOString()}`
+  ctx.expect(
+    resync.exitCode === 2 && resync.result?.ok === false,
+    `resync right after the crash: exit ${resync.exitCode}, ok ${resync.result?.ok}`,
+  )
+  ctx.expect(
+    report?.status === 'skipped' && report.error === expected,
+    `resync right after the crash reported ${report?.status}: ${report?.error ?? resync.text.join(' ')} (expected skipped: ${expected})`,
+  )
+  const lockedMs = lease.expiresAt.getTime() - killedAt
+  ctx.expect(
+    lockedMs <= LEASE_TTL_MS,
+    `the crashed lease outlives the kill by ${lockedMs} ms, more than one TTL (${LEASE_TTL_MS} ms)`,
+  )
+  ctx.note(
+    `resync at once: ${report?.status} "${report?.error}", exit ${resync.exitCode}; the crashed lease expires ${(lockedMs / 1000).toFixed(1)} s after the kill`,
+  )
 }

@@ -25,24 +25,43 @@ export function stateId(cluster: string, resource: string): string {
   return `${cluster}/${group}/${version}/${plural}`
 }
 
-/** A crashed holder's lease expires after its budget + 30 s (lib/store/bookkeeping/lease.ts): wait for that, as the next cron run would. */
+/** One claim of `sync_leases` (lib/store/bookkeeping/lease.ts). */
+interface LeaseClaim {
+  stateId: string
+  generation: number
+  owner: string | null
+  expiresAt: Date
+}
+
+/** The lease of `resource` as its newest claim stands: who holds it and until when; undefined when nobody does. */
+export async function leaseOf(
+  ctx: ScenarioContext,
+  resource: string,
+): Promise<{ owner: string; expiresAt: Date } | undefined> {
+  const claim = await (
+    await ctx.db()
+  )
+    .collection<LeaseClaim>('sync_leases')
+    .find({ stateId: stateId(ctx.cluster, resource) })
+    .sort({ generation: -1 })
+    .limit(1)
+    .next()
+  return claim?.owner ? { owner: claim.owner, expiresAt: claim.expiresAt } : undefined
+}
+
+/**
+ * A crashed holder's lease expires one LEASE_TTL_MS (a minute) after its last
+ * renewal (lib/sync/lease-keeper.ts), whatever the run's budget: wait for
+ * that, as the next scheduled run would. Returns the time waited.
+ */
 export async function awaitLeaseExpiry(ctx: ScenarioContext, resources: string[]): Promise<number> {
-  const claims = (await ctx.db()).collection<{
-    stateId: string
-    owner: string | null
-    expiresAt: Date
-  }>('sync_leases')
   let waited = 0
   for (const resource of resources) {
-    const live = await claims
-      .find({ stateId: stateId(ctx.cluster, resource), owner: { $ne: null } })
-      .toArray()
-    for (const claim of live) {
-      const ms = claim.expiresAt.getTime() - Date.now() + 500
-      if (ms > 0) {
-        await sleep(ms)
-        waited += ms
-      }
+    const lease = await leaseOf(ctx, resource)
+    const ms = lease ? lease.expiresAt.getTime() - Date.now() + 500 : 0
+    if (ms > 0) {
+      await sleep(ms)
+      waited += ms
     }
   }
   return waited

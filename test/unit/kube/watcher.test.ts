@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest'
 import { logger } from '../../../lib/log.js'
 import type { RetryPolicy } from '../../../lib/retry.js'
+import type { WatchStreamFn } from '../../../lib/kube/operations.js'
 import type { WatchEvent } from '../../../lib/kube/types.js'
 import {
   watchWindow,
@@ -25,7 +26,7 @@ let error: LogSpy
 
 /** Runs a window to its end under the fake clock; returns what it yielded and its result. */
 async function runWindow(
-  server: FakeWatchServer,
+  server: Pick<FakeWatchServer, 'watch'>,
   options: Partial<WatchWindowOptions> & { fromResourceVersion: string; windowMs?: number },
   during?: () => Promise<void>,
 ) {
@@ -49,6 +50,37 @@ async function runWindow(
   if (during) await during()
   await vi.runAllTimersAsync()
   return { events, result: await done, startedAt: Date.now() }
+}
+
+/**
+ * A proxy in front of the server that cuts any stream silent for `idleMs`, as
+ * a load balancer's or NAT's idle timeout does; `cuts` counts what it cut.
+ */
+function idleCuttingProxy(watch: WatchStreamFn, idleMs: number) {
+  const proxy = { cuts: 0, watch: undefined as unknown as WatchStreamFn }
+  proxy.watch = async (request) => {
+    const events = (await watch(request))[Symbol.asyncIterator]()
+    return (async function* () {
+      for (;;) {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(resolve, idleMs, 'idle')))
+        const next = events.next()
+        next.catch(() => undefined) // the stream's own end, once the cut aborts it
+        try {
+          const step = await Promise.race([next, idle])
+          if (step === 'idle') {
+            proxy.cuts++
+            throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+          }
+          if (step.done) return
+          yield step.value
+        } finally {
+          clearTimeout(timer)
+        }
+      }
+    })()
+  }
+  return proxy
 }
 
 const rvs = (events: WatchEvent[]) => events.map((e) => e.object.metadata.resourceVersion)
@@ -119,6 +151,34 @@ describe('watchWindow', () => {
       error: { reason: 'ECONNRESET' },
     })
     expect(logged(info, 'watch.reconnected')).toHaveLength(2)
+  })
+
+  it("logs the contract's reconnection lines in order: error, Reconnecting in, Reconnecting... after the backoff, Reconnected", async () => {
+    const server = new FakeWatchServer()
+    server.plan({ then: 'cut', afterMs: 2_000 })
+    const lines: Array<{ at: number; event?: string; message: string; fields: object }> = []
+    const t0 = Date.now()
+    for (const spy of [warn, info, error])
+      spy.mockImplementation((message: string, ...extra: unknown[]) => {
+        const fields = (extra[0] ?? {}) as { event?: string }
+        lines.push({ at: Date.now() - t0, event: fields.event, message, fields })
+      })
+
+    await runWindow(server, { fromResourceVersion: '1000', windowMs: 10_000 })
+
+    const reconnection = lines.filter((l) => l.event !== 'watch.ended')
+    expect(reconnection.map(({ at, event, message }) => [at, event, message])).toEqual([
+      [2_000, 'watch.error', 'Error in ConfigMap watch: socket hang up'],
+      [2_000, 'watch.reconnecting', 'ConfigMap watch: Reconnecting in 1000ms (attempt 1/5)...'],
+      [3_000, 'watch.reconnect-started', 'ConfigMap watch: Reconnecting...'],
+      [3_000, 'watch.reconnected', 'ConfigMap watch: Reconnected successfully'],
+    ])
+    expect(reconnection[0]?.fields).toMatchObject({ openMs: 2_000, resourceVersion: '1000' })
+    expect(reconnection[2]?.fields).toMatchObject({
+      resource: 'v1/configmaps',
+      resourceVersion: '1000',
+      attempt: 1,
+    })
   })
 
   it('backs off 1 s, 2 s, 4 s, 8 s, 16 s and gives up after RETRY_MAX_ATTEMPTS reconnections', async () => {
@@ -196,6 +256,33 @@ describe('watchWindow', () => {
     expect(server.requests.map((r) => r.timeoutSeconds)).toEqual([10, 10, 5])
     expect(result).toMatchObject({ outcome: 'window-ended', reconnects: 0 })
     expect(logged(warn, 'watch.reconnecting')).toHaveLength(0)
+  })
+
+  it("avoids a proxy's idle cut when K8S_WATCH_TIMEOUT_MS is below it; raising it changes nothing", async () => {
+    // The troubleshooting advice (docs/operations.md#a-watch-keeps-disconnecting), with the
+    // default 50 s window and a proxy that cuts streams silent for 30 s.
+    const runBehindProxy = async (watchTimeoutMs: number) => {
+      const server = new FakeWatchServer()
+      const proxy = idleCuttingProxy(server.watch, 30_000)
+      error.mockClear()
+      const { result } = await runWindow(proxy, {
+        fromResourceVersion: '1000',
+        windowMs: 50_000,
+        watchTimeoutMs,
+      })
+      const timeouts = server.requests.map((r) => r.timeoutSeconds)
+      return { cuts: proxy.cuts, errors: logged(error, 'watch.error').length, result, timeouts }
+    }
+
+    const below = await runBehindProxy(25_000)
+    const byDefault = await runBehindProxy(60_000)
+    const raised = await runBehindProxy(120_000)
+
+    expect(below).toMatchObject({ cuts: 0, errors: 0, result: { reconnects: 0 } })
+    expect(below.timeouts).toEqual([24, 24, 2]) // 25 s spread down by 5 %, then what is left
+    expect(byDefault.cuts).toBeGreaterThan(0)
+    expect(byDefault.timeouts[0]).toBe(50) // the request lasts the window
+    expect(raised).toEqual(byDefault)
   })
 
   it('spreads timeoutSeconds below K8S_WATCH_TIMEOUT_MS and never past the window', async () => {

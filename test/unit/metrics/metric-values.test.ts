@@ -39,9 +39,23 @@ describe('metric values', () => {
       PacingSlowdowns: [2, 'Count'],
       DeadLetters: [1, 'Count'],
       SyncFailures: [0, 'Count'],
+      DeletesHeld: [0, 'Count'],
+      ResourceVersionResets: [0, 'Count'],
       SyncDurationMs: [850, 'Milliseconds'],
       CompleteSyncAgeSeconds: [30, 'Seconds'],
     })
+  })
+
+  it('names the deletes a held resource kept back, and counts it as a sync failure', () => {
+    const held = { ...newReconcileReport('v1/pods', 'held'), listed: 50, deletesHeld: 150 }
+    const values = asRecord(reconcileMetricValues(held, now))
+    expect(values.DeletesHeld).toEqual([150, 'Count'])
+    expect(values.SyncFailures).toEqual([1, 'Count'])
+  })
+
+  it('counts a rewrite after the resourceVersions went back', () => {
+    const reset = { ...newReconcileReport('v1/pods', 'complete'), resourceVersionsReset: true }
+    expect(asRecord(reconcileMetricValues(reset, now)).ResourceVersionResets).toEqual([1, 'Count'])
   })
 
   it('counts a failed or partial resource as a sync failure', () => {

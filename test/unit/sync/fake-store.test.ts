@@ -233,30 +233,63 @@ describe('FakeStore namespaced loads', () => {
 })
 
 describe('FakeStore lease', () => {
+  const acquired = { acquired: true }
+
   it('renews its own lease, and extends it', async () => {
     clock += TTL_MS - 1
-    expect(await store.acquireLease('me', TTL_MS)).toBe(true)
+    expect(await store.acquireLease('me', TTL_MS)).toEqual(acquired)
     clock += TTL_MS - 1
-    expect(await store.acquireLease('other', TTL_MS)).toBe(false)
+    expect(await store.acquireLease('other', TTL_MS)).toMatchObject({ acquired: false })
   })
 
-  it('refuses the lease to another owner while it is live', async () => {
+  it('refuses the lease to another owner while it is live, naming the holder and its expiry', async () => {
+    const expiresAt = new Date(clock + TTL_MS)
     clock += TTL_MS // expiresAt itself is still live, as in lease.ts
-    expect(await store.acquireLease('other', TTL_MS)).toBe(false)
+    expect(await store.acquireLease('other', TTL_MS)).toEqual({
+      acquired: false,
+      holder: 'me',
+      expiresAt,
+    })
     expect(store.lease?.owner).toBe('me')
   })
 
   it('lets another owner take an expired lease', async () => {
     clock += TTL_MS + 1
-    expect(await store.acquireLease('other', TTL_MS)).toBe(true)
+    expect(await store.acquireLease('other', TTL_MS)).toEqual(acquired)
     expect(store.lease?.owner).toBe('other')
   })
 
   it("frees only the owner's own lease", async () => {
     await store.releaseLease('other')
-    expect(await store.acquireLease('other', TTL_MS)).toBe(false)
+    expect(await store.acquireLease('other', TTL_MS)).toMatchObject({ acquired: false })
     await store.releaseLease('me')
-    expect(await store.acquireLease('other', TTL_MS)).toBe(true)
+    expect(await store.acquireLease('other', TTL_MS)).toEqual(acquired)
+  })
+
+  it('renews a live lease of its owner by a whole TTL from now', async () => {
+    clock += TTL_MS
+    expect(await store.renewLease('me', TTL_MS)).toEqual(acquired)
+    expect(store.lease).toEqual({ owner: 'me', expiresAt: clock + TTL_MS })
+  })
+
+  it('refuses to renew a lease that expired, was taken over, or was released', async () => {
+    clock += TTL_MS + 1
+    expect(await store.renewLease('me', TTL_MS)).toEqual({
+      acquired: false,
+      holder: 'me',
+      expiresAt: new Date(clock - 1),
+    })
+    await store.acquireLease('other', TTL_MS)
+    expect(await store.renewLease('me', TTL_MS)).toMatchObject({
+      acquired: false,
+      holder: 'other',
+    })
+    await store.releaseLease('other')
+    expect(await store.renewLease('other', TTL_MS)).toEqual({
+      acquired: false,
+      holder: null,
+      expiresAt: null,
+    })
   })
 
   it('leaves a lease taken over after expiry to its new owner', async () => {

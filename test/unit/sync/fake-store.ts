@@ -1,13 +1,19 @@
 import type { KubeObject } from '../../../lib/kube/types.js'
-import { isNewer } from '../../../lib/store/documents/resource-version.js'
+import { areComparable, isNewer } from '../../../lib/store/documents/resource-version.js'
 import { coalesceOps } from '../../../lib/store/writes/coalesce-ops.js'
 import { mayDelete } from '../../../lib/store/writes/protocol/slow-path.js'
 import type { WriteCounts, WriteOp } from '../../../lib/store/writes/write-op.js'
 import { emptyCounts } from '../../../lib/store/writes/write-op.js'
 import { DEAD_LETTERED_VERSION } from '../../../lib/store/bookkeeping/dead-letter-tracker.js'
 import type { DeadLetterSource } from '../../../lib/store/bookkeeping/dead-letters.js'
+import type { LeaseAnswer } from '../../../lib/store/bookkeeping/lease.js'
 import type { ResourceStore } from '../../../lib/store/resource-store.js'
-import type { RunCounts, SyncState } from '../../../lib/store/bookkeeping/sync-state.js'
+import type {
+  RunCounts,
+  SyncState,
+  VersionReset,
+} from '../../../lib/store/bookkeeping/sync-state.js'
+import { UNKNOWN_VERSION } from '../../../lib/store/bookkeeping/version-reset.js'
 /*
  * FakeStore: an in-memory ResourceStore that enforces the real store's rules,
  * so a sync test that breaks one fails here, not only against the stack.
@@ -40,16 +46,23 @@ import type { RunCounts, SyncState } from '../../../lib/store/bookkeeping/sync-s
  * (dead-letter-tracker.ts), so the diff writes it again.
  *
  * The lease follows lib/store/bookkeeping/lease.ts: acquireLease succeeds when
- * there is none, it expired (by `now`), or it is the owner's (a renewal);
+ * there is none, it expired (by `now`), or it is the owner's; renewLease only
+ * while it is the owner's and live; a refusal names the holder and its expiry.
  * releaseLease frees only the owner's own lease.
  *
  * Every method that writes (write, saveVersions, pruneDeadLetters,
- * pruneTombstones, the checkpoints, markNeedsRelist, recordError) throws
+ * pruneTombstones, the checkpoints, markNeedsRelist, recordError,
+ * resetVersions) throws
  * without a live lease: every real caller runs inside withLease
  * (lib/sync/reconcile-run.ts, watch-run.ts; a dry run only reads), and the
  * store counts on one writer per resource (slow-path.ts MAX_ROUNDS,
  * DeadLetterTracker). Limit: those methods carry no owner, so "held" means
  * that some owner holds a live lease, not necessarily the caller.
+ *
+ * resetVersions follows lib/store/bookkeeping/version-reset.ts: it marks
+ * `state.versionReset` (saveListCheckpoint clears it; `forgotten` unless
+ * namespaced), drops the tombstones whose version is decimal and above the
+ * list's, and sets every stored version (of the namespaces) to UNKNOWN_VERSION.
  *
  * Tests may seed `docs`, `tombstones` and `deadLetters` directly. A tombstone
  * seeded without a version in `tombstoneVersions` outlives every list (never
@@ -166,6 +179,7 @@ export class FakeStore implements ResourceStore {
       relistReason: null,
       lastError: null,
       lastListCounts: counts,
+      versionReset: null,
     })
   }
   saveWatchCheckpoint(rv: string, counts: RunCounts) {
@@ -184,17 +198,51 @@ export class FakeStore implements ResourceStore {
       lastError: { message, at: new Date(this.now()) },
     })
   }
-  acquireLease(owner: string, ttlMs: number) {
+  resetVersions(
+    reset: Pick<VersionReset, 'listResourceVersion' | 'checkpoint'>,
+    namespaces?: readonly string[],
+  ) {
+    return promised(() => {
+      this.requireLease('resetVersions')
+      const at = new Date(this.now())
+      this.state = { ...this.state, versionReset: { ...reset, forgotten: !namespaces, at } }
+      const listed = reset.listResourceVersion
+      for (const [uid, rv] of this.tombstoneVersions) {
+        if (!areComparable(rv, listed) || !isNewer(rv, listed)) continue
+        this.tombstones.delete(uid)
+        this.tombstoneVersions.delete(uid)
+      }
+      for (const uid of this.docs.keys())
+        if (!namespaces || this.inNamespaces(uid, namespaces)) this.docs.set(uid, UNKNOWN_VERSION)
+    })
+  }
+  acquireLease(owner: string, ttlMs: number): Promise<LeaseAnswer> {
     return promised(() => {
       const now = this.now()
-      if (this.lease && this.lease.expiresAt >= now && this.lease.owner !== owner) return false
+      if (this.lease && this.lease.expiresAt >= now && this.lease.owner !== owner)
+        return this.refused()
       this.lease = { owner, expiresAt: now + ttlMs }
-      return true
+      return { acquired: true }
+    })
+  }
+  renewLease(owner: string, ttlMs: number): Promise<LeaseAnswer> {
+    return promised(() => {
+      const now = this.now()
+      if (this.lease?.owner !== owner || this.lease.expiresAt < now) return this.refused()
+      this.lease = { owner, expiresAt: now + ttlMs }
+      return { acquired: true }
     })
   }
   releaseLease(owner: string) {
     if (this.lease?.owner === owner) this.lease = undefined
     return Promise.resolve()
+  }
+
+  /** As lease.ts refuses: the newest claim's holder, if any, and its expiry. */
+  private refused(): LeaseAnswer {
+    return this.lease
+      ? { acquired: false, holder: this.lease.owner, expiresAt: new Date(this.lease.expiresAt) }
+      : { acquired: false, holder: null, expiresAt: null }
   }
 
   /** The checkpoints are plain `$set`s: safe only because the caller holds the lease (sync-state.ts). */

@@ -1,4 +1,5 @@
 import type { KubeObject, ListPage, ResolvedResource, WatchEvent } from '../../../lib/kube/types.js'
+import { loadConfig } from '../../../lib/config.js'
 import { parseResourceRef } from '../../../lib/resource-ref.js'
 import type { ClusterSource, ListOptions, WatchOptions } from '../../../lib/kube/cluster-source.js'
 import type { WatchWindowResult } from '../../../lib/kube/watcher.js'
@@ -9,6 +10,9 @@ export const resolvedConfigMaps: ResolvedResource = {
   namespaced: true,
   apiVersion: 'v1',
 }
+
+/** The mass-delete guard as configured by default (MASS_DELETE_MAX_FRACTION, MASS_DELETE_MIN_STORED). */
+export const defaultMassDelete = loadConfig({}).massDelete
 
 export const cm = (uid: string, rv: string, namespace = 'ns'): KubeObject => ({
   metadata: { uid, name: uid, namespace, resourceVersion: rv },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DeadlineError } from '../../../lib/errors.js'
 import { reconcileResource } from '../../../lib/sync/reconcile-resource.js'
-import { cm, FakeSource, resolvedConfigMaps, type PageScript } from './fakes.js'
+import { cm, defaultMassDelete, FakeSource, resolvedConfigMaps, type PageScript } from './fakes.js'
 import { FakeStore } from './fake-store.js'
 
 /** The lease a test takes: the caller holds it (reconcile-run.ts); a dry run only reads, and takes none. */
@@ -19,6 +19,7 @@ async function run(
     store,
     signal: extra.signal ?? new AbortController().signal,
     remainingMs: () => 600_000,
+    massDelete: defaultMassDelete,
     ...(extra.dryRun ? { dryRun: true } : {}),
     ...(extra.namespaces ? { namespaces: extra.namespaces } : {}),
   })
@@ -100,6 +101,7 @@ describe('reconcileResource', () => {
       store,
       signal: controller.signal,
       remainingMs: () => 0,
+      massDelete: defaultMassDelete,
     })
     expect(report.status).toBe('partial')
     expect(report.error).toContain('nothing deleted')
@@ -227,6 +229,7 @@ describe('reconcileResource', () => {
       store,
       signal: new AbortController().signal,
       remainingMs: () => 600_000,
+      massDelete: defaultMassDelete,
     })
     expect(pagesListedBeforeIndex).toBeGreaterThanOrEqual(2)
     expect(report).toMatchObject({ status: 'complete', inserted: 2, unchanged: 1 })

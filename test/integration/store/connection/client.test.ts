@@ -144,6 +144,16 @@ describe('MongoDB restarted between two operations', () => {
     const events = output.events().map((e) => e.event)
     expect(events).toContain('mongo.disconnected')
     expect(events.indexOf('mongo.reconnecting')).toBeLessThan(events.indexOf('mongo.reconnected'))
+    // The reconnection lines in the fault-tolerance contract's words, the attempt logged as it starts.
+    const reconnection = output
+      .events()
+      .filter((e) => String(e.event).startsWith('mongo.reconnect'))
+      .map((e) => [e.event, e.message])
+    expect(reconnection).toEqual([
+      ['mongo.reconnecting', 'MongoDB: Reconnecting in 1000ms...'],
+      ['mongo.reconnect-started', 'MongoDB: Reconnecting...'],
+      ['mongo.reconnected', 'MongoDB: Reconnected successfully'],
+    ])
     expect(getMongoHealth()).toMatchObject({ connected: true, readyState: 1 })
     await db.dropDatabase()
   })
