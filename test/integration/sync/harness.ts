@@ -1,4 +1,5 @@
-import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node'
+import { CoreV1Api, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node'
+import pLimit from 'p-limit'
 import { MongoClient, type Db } from 'mongodb'
 import { loadConfig, type Config } from '../../../lib/config.js'
 import { createKubeClient, type KubeClient } from '../../../lib/kube/client.js'
@@ -12,6 +13,7 @@ import { runReconcile, type ReconcileRunInput } from '../../../lib/sync/reconcil
 import { runWatch, type WatchRunInput } from '../../../lib/sync/watch-run.js'
 import { Breakers } from '../../../lib/resilience/circuit-breaker.js'
 import { createPacing, type Pacing } from '../../../lib/store/writes/adaptive-pacing.js'
+import { configMap } from '../../stack/seed-objects.js'
 import { uniqueName } from '../../stack/test-helpers.js'
 
 /** Fast retries for tests: the sequence and its bounds are unit-tested. */
@@ -160,3 +162,21 @@ export async function divergence(
 }
 
 export const converged = { lost: [], stale: [], extra: [] }
+
+/** A new namespace holding `count` ConfigMaps (`cm-0`, `cm-1`, ...), created 16 at a time. */
+export async function namespaceWithConfigMaps(
+  kc: KubeConfig,
+  count: number,
+  prefix: string,
+): Promise<string> {
+  const ns = uniqueName(prefix)
+  const core = kc.makeApiClient(CoreV1Api)
+  await core.createNamespace({ body: { metadata: { name: ns } } })
+  const limit = pLimit(16)
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      limit(() => core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, i) })),
+    ),
+  )
+  return ns
+}

@@ -1,6 +1,4 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import type { CommandStartedEvent } from 'mongodb'
-import pLimit from 'p-limit'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { parseResourceRef, stateIdOf } from '../../../lib/resource-ref.js'
 import {
@@ -8,9 +6,8 @@ import {
   type LeaseAnswer,
   type LeaseClaim,
 } from '../../../lib/store/bookkeeping/lease.js'
-import { configMap } from '../../stack/seed-objects.js'
-import { kubeConfigFrom, uniqueName } from '../../stack/test-helpers.js'
-import { converged, divergence, harness, type Harness } from './harness.js'
+import { kubeConfigFrom } from '../../stack/test-helpers.js'
+import { converged, divergence, harness, namespaceWithConfigMaps, type Harness } from './harness.js'
 
 /*
  * A run's lease on the real MongoDB server, with small settings: a lease
@@ -33,19 +30,6 @@ const configmaps = parseResourceRef('v1/configmaps')!
 const stateId = stateIdOf('test', configmaps)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function namespaceWith(kc: KubeConfig, count: number): Promise<string> {
-  const ns = uniqueName('lease')
-  const core = kc.makeApiClient(CoreV1Api)
-  await core.createNamespace({ body: { metadata: { name: ns } } })
-  const limit = pLimit(16)
-  await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      limit(() => core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, i) })),
-    ),
-  )
-  return ns
-}
-
 const newestClaim = (h: Harness) =>
   h.db
     .collection<LeaseClaim>('sync_leases')
@@ -63,7 +47,7 @@ describe('a run’s lease against the real MongoDB server (TTL 3 s, renewed ever
   })
 
   it('lets the next run take over the lease of a holder that died once its TTL has passed, and converges', async () => {
-    const ns = await namespaceWith(kc, 20)
+    const ns = await namespaceWithConfigMaps(kc, 20, 'lease')
     h = await harness(leases)
     // A holder that took the lease and died: it never renews nor releases it.
     expect(await acquireLease(h.db, stateId, 'reconcile/dead', 3_000)).toEqual({ acquired: true })
@@ -89,7 +73,7 @@ describe('a run’s lease against the real MongoDB server (TTL 3 s, renewed ever
   }, 60_000)
 
   it('keeps its lease through a run longer than the TTL, refusing it to every other taker', async () => {
-    const ns = await namespaceWith(kc, 120)
+    const ns = await namespaceWithConfigMaps(kc, 120, 'lease')
     h = await harness({ ...leases, ...slowWrites })
     const started = Date.now()
     const run = h.reconcile({ namespaces: [ns] })
@@ -111,7 +95,7 @@ describe('a run’s lease against the real MongoDB server (TTL 3 s, renewed ever
   }, 60_000)
 
   it('stops a run whose lease was taken over, reports it failed, and writes nothing after', async () => {
-    const ns = await namespaceWith(kc, 120)
+    const ns = await namespaceWithConfigMaps(kc, 120, 'lease')
     h = await harness({ ...leases, ...slowWrites })
     const writes: Array<{ at: number; command: string; collection: unknown }> = []
     h.mongo.on('commandStarted', (e: CommandStartedEvent) => {

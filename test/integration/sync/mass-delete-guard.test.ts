@@ -4,9 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { logger } from '../../../lib/log.js'
 import { parseResourceRef, stateIdOf } from '../../../lib/resource-ref.js'
 import type { SyncState } from '../../../lib/store/bookkeeping/sync-state.js'
-import { configMap } from '../../stack/seed-objects.js'
 import { kubeConfigFrom, uniqueName } from '../../stack/test-helpers.js'
-import { converged, divergence, harness, type Harness } from './harness.js'
+import { converged, divergence, harness, namespaceWithConfigMaps, type Harness } from './harness.js'
 
 /*
  * The mass-delete guard against the real servers, with its default settings
@@ -14,19 +13,6 @@ import { converged, divergence, harness, type Harness } from './harness.js'
  * one namespace of its own, so the stored count it weighs is its own 200
  * ConfigMaps whatever else the shared cluster holds.
  */
-
-async function namespaceWith(kc: KubeConfig, count: number): Promise<string> {
-  const ns = uniqueName('mdg')
-  const core = kc.makeApiClient(CoreV1Api)
-  await core.createNamespace({ body: { metadata: { name: ns } } })
-  const limit = pLimit(16)
-  await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      limit(() => core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, i) })),
-    ),
-  )
-  return ns
-}
 
 async function deleteConfigMaps(kc: KubeConfig, namespace: string, count: number) {
   const core = kc.makeApiClient(CoreV1Api)
@@ -56,7 +42,7 @@ describe('the mass-delete guard against the real API server and MongoDB server',
   })
 
   it('holds the deletes of 150 of 200 synced ConfigMaps until an invocation confirms them', async () => {
-    const ns = await namespaceWith(kc, 200)
+    const ns = await namespaceWithConfigMaps(kc, 200, 'mdg')
     const input = { resources: ['v1/configmaps'], namespaces: [ns] }
     expect((await h.reconcile(input)).resources[0]).toMatchObject({ inserted: 200 })
     await deleteConfigMaps(kc, ns, 150)
@@ -95,7 +81,7 @@ describe('the mass-delete guard against the real API server and MongoDB server',
   })
 
   it('deletes 30 of 200 as usual', async () => {
-    const ns = await namespaceWith(kc, 200)
+    const ns = await namespaceWithConfigMaps(kc, 200, 'mdg')
     const input = { resources: ['v1/configmaps'], namespaces: [ns] }
     await h.reconcile(input)
     await deleteConfigMaps(kc, ns, 30)

@@ -1,6 +1,6 @@
 import { CoreV1Api } from '@kubernetes/client-node'
 import { MongoClient, type Db } from 'mongodb'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { ResolvedResource } from '../../../lib/kube/types.js'
 import { Breakers } from '../../../lib/resilience/circuit-breaker.js'
 import { stateIdOf, parseResourceRef } from '../../../lib/resource-ref.js'
@@ -12,6 +12,7 @@ import { configMap } from '../../stack/seed-objects.js'
 import { createTestNamespace, kubeConfigFrom, uniqueName } from '../../stack/test-helpers.js'
 import { mongoUriThroughToxiproxy, ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { converged, divergence, harness, type Harness } from './harness.js'
+import { captureOutput } from '../store/helpers.js'
 
 const toxiproxy = new ToxiproxyClient()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -40,28 +41,6 @@ async function lambdaWatch(h: Harness, input: WatchRunInput, budgetMs: number, m
     return { output, wallMs: Date.now() - started, deadlineAt: deadline.at }
   } finally {
     deadline.dispose()
-  }
-}
-
-function captureLogs(): { lines: () => Array<Record<string, unknown>>; restore: () => void } {
-  const chunks: string[] = []
-  const keep = (chunk: unknown) => {
-    chunks.push(String(chunk))
-    return true
-  }
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep)
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(keep)
-  return {
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    restore: () => {
-      out.mockRestore()
-      err.mockRestore()
-    },
   }
 }
 
@@ -111,7 +90,7 @@ describe('a watch under its deadline, with MongoDB cut or hanging', () => {
 
     const budgetMs = 12_000
     const marginMs = 6_000
-    const logs = captureLogs()
+    const logs = captureOutput()
     let run: Awaited<ReturnType<typeof lambdaWatch>>
     try {
       const watching = lambdaWatch(h!, { windowSeconds: 30 }, budgetMs, marginMs)
@@ -132,7 +111,7 @@ describe('a watch under its deadline, with MongoDB cut or hanging', () => {
     expect(report.error).toMatch(/deadline/)
     // No chunk retried after the deadline beyond the one attempt in flight (1 s server selection).
     const retriesAfter = logs
-      .lines()
+      .events()
       .filter((l) => l.event === 'chunk.retrying')
       .filter((l) => Date.parse(String(l.timestamp)) > run.deadlineAt + 1_500)
     expect(retriesAfter).toEqual([])

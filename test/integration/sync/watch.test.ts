@@ -1,46 +1,11 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
-import pLimit from 'p-limit'
+import { CoreV1Api } from '@kubernetes/client-node'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { compactEtcd, restartApiServer } from '../../stack/control.js'
 import { and, isWatch, pathMatches, startFaultProxy } from '../../stack/fault-proxy.js'
 import { configMap } from '../../stack/seed-objects.js'
 import { kubeConfigFrom, kubeIsExternal, uniqueName } from '../../stack/test-helpers.js'
-import { converged, divergence, harness, type Harness } from './harness.js'
-
-async function namespaceWith(kc: KubeConfig, count: number, prefix = 'wat'): Promise<string> {
-  const ns = uniqueName(prefix)
-  const core = kc.makeApiClient(CoreV1Api)
-  await core.createNamespace({ body: { metadata: { name: ns } } })
-  const limit = pLimit(16)
-  await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      limit(() => core.createNamespacedConfigMap({ namespace: ns, body: configMap(`cm-${i}`, i) })),
-    ),
-  )
-  return ns
-}
-
-function captureLogs(): { lines: () => Array<Record<string, unknown>>; restore: () => void } {
-  const chunks: string[] = []
-  const keep = (chunk: unknown) => {
-    chunks.push(String(chunk))
-    return true
-  }
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep)
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(keep)
-  return {
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    restore: () => {
-      out.mockRestore()
-      err.mockRestore()
-    },
-  }
-}
+import { converged, divergence, harness, namespaceWithConfigMaps, type Harness } from './harness.js'
+import { captureOutput } from '../store/helpers.js'
 
 describe('watch against the real API server and MongoDB server', () => {
   const kc = kubeConfigFrom()
@@ -124,9 +89,9 @@ describe('watch against the real API server and MongoDB server', () => {
   }, 120_000)
 
   it('loses nothing and keeps order when the stream is cut three times mid-window', async () => {
-    const ns = await namespaceWith(kc, 10)
+    const ns = await namespaceWithConfigMaps(kc, 10, 'wat')
     const proxy = await startFaultProxy()
-    const logs = captureLogs()
+    const logs = captureOutput()
     try {
       h = await harness(
         { SYNC_RESOURCES: 'v1/configmaps', RETRY_INITIAL_DELAY_MS: '200' },
@@ -153,12 +118,12 @@ describe('watch against the real API server and MongoDB server', () => {
       logs.restore()
       expect(out.resources[0]).toMatchObject({ status: 'complete' })
       expect(out.resources[0]!.reconnects).toBeGreaterThanOrEqual(3)
-      const events = logs.lines().map((l) => l.event)
+      const events = logs.events().map((l) => l.event)
       expect(events.filter((e) => e === 'watch.reconnecting').length).toBeGreaterThanOrEqual(3)
       expect(events.filter((e) => e === 'watch.reconnected').length).toBeGreaterThanOrEqual(3)
       // Attempts reset after each successful reconnect: never past the first.
       const attempts = logs
-        .lines()
+        .events()
         .filter((l) => l.event === 'watch.reconnecting')
         .map((l) => l.attempt)
       expect(new Set(attempts)).toEqual(new Set([1]))
@@ -182,7 +147,7 @@ describe('watch against the real API server and MongoDB server', () => {
   it.skipIf(kubeIsExternal())(
     'relists within the same invocation when the checkpoint is older than the server history (real 410)',
     async () => {
-      const ns = await namespaceWith(kc, 20)
+      const ns = await namespaceWithConfigMaps(kc, 20, 'wat')
       h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
       await h.reconcile()
       await core.deleteNamespacedConfigMap({ namespace: ns, name: 'cm-0' })
@@ -209,7 +174,7 @@ describe('watch against the real API server and MongoDB server', () => {
   )
 
   it('never lets two overlapping invocations work one resource, and ends right', async () => {
-    const ns = await namespaceWith(kc, 10)
+    const ns = await namespaceWithConfigMaps(kc, 10, 'wat')
     h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
     await h.reconcile()
     const first = h.watch({ windowSeconds: 6 })
@@ -223,7 +188,7 @@ describe('watch against the real API server and MongoDB server', () => {
   }, 60_000)
 
   it('repeats work after a crash between the writes and the checkpoint, and ends exactly right', async () => {
-    const ns = await namespaceWith(kc, 10)
+    const ns = await namespaceWithConfigMaps(kc, 10, 'wat')
     h = await harness({ SYNC_RESOURCES: 'v1/configmaps' })
     await h.reconcile()
     const before = await h.db.collection('sync_state').findOne({})
