@@ -95,23 +95,36 @@ const PRUNE_SLICE = 1000
  * that list can no longer arrive. Compared in JS (isNewer), since the store
  * would compare the strings lexicographically. Returns how many were removed.
  */
-export async function pruneTombstones(
+export function pruneTombstones(
   db: Db,
   cluster: string,
   resourceId: string,
   upToResourceVersion: string,
 ): Promise<number> {
+  return pruneTombstonesWhere(db, cluster, resourceId, (rv) => !isNewer(rv, upToResourceVersion))
+}
+
+/**
+ * Removes the resource's tombstones whose resourceVersion `prune` accepts,
+ * deciding in JS (the store would compare version strings lexicographically).
+ * Returns how many were removed.
+ */
+export async function pruneTombstonesWhere(
+  db: Db,
+  cluster: string,
+  resourceId: string,
+  prune: (resourceVersion: string) => boolean,
+): Promise<number> {
   const tombstones = tombstonesOf(db)
-  const stale: string[] = []
+  const chosen: string[] = []
   const cursor = tombstones.find(
     { cluster, resource: resourceId },
     { projection: { _id: 1, resourceVersion: 1 } },
   )
-  for await (const t of cursor)
-    if (!isNewer(t.resourceVersion, upToResourceVersion)) stale.push(t._id)
+  for await (const t of cursor) if (prune(t.resourceVersion)) chosen.push(t._id)
   let removed = 0
-  for (let i = 0; i < stale.length; i += PRUNE_SLICE) {
-    const result = await tombstones.deleteMany({ _id: { $in: stale.slice(i, i + PRUNE_SLICE) } })
+  for (let i = 0; i < chosen.length; i += PRUNE_SLICE) {
+    const result = await tombstones.deleteMany({ _id: { $in: chosen.slice(i, i + PRUNE_SLICE) } })
     removed += result.deletedCount
   }
   return removed

@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb'
 import type { InventoryDocument } from '../documents/mapper.js'
 import { areComparable, isNewer } from '../documents/resource-version.js'
-import { tombstonesOf } from './tombstones.js'
+import { pruneTombstonesWhere } from './tombstones.js'
 
 /*
  * After an etcd restore (or any server whose resourceVersions went back), the
@@ -50,9 +50,6 @@ export async function forgetStoredVersions(
   return result.modifiedCount
 }
 
-/** `$in` lists are sent in slices of this size to stay far below the 16 MB command limit. */
-const PRUNE_SLICE = 1000
-
 /**
  * Removes the resource's tombstones at versions above `listResourceVersion`:
  * deletes of the lost timeline, which would otherwise keep a restored object
@@ -60,26 +57,16 @@ const PRUNE_SLICE = 1000
  * prune after the complete list (tombstones.ts pruneTombstones). Opaque
  * versions cannot be ordered and are left too. Returns how many were removed.
  */
-export async function pruneTombstonesAbove(
+export function pruneTombstonesAbove(
   db: Db,
   cluster: string,
   resourceId: string,
   listResourceVersion: string,
 ): Promise<number> {
-  const tombstones = tombstonesOf(db)
-  const above: string[] = []
-  const cursor = tombstones.find(
-    { cluster, resource: resourceId },
-    { projection: { _id: 1, resourceVersion: 1 } },
+  return pruneTombstonesWhere(
+    db,
+    cluster,
+    resourceId,
+    (rv) => areComparable(rv, listResourceVersion) && isNewer(rv, listResourceVersion),
   )
-  for await (const t of cursor) {
-    if (areComparable(t.resourceVersion, listResourceVersion))
-      if (isNewer(t.resourceVersion, listResourceVersion)) above.push(t._id)
-  }
-  let removed = 0
-  for (let i = 0; i < above.length; i += PRUNE_SLICE) {
-    const result = await tombstones.deleteMany({ _id: { $in: above.slice(i, i + PRUNE_SLICE) } })
-    removed += result.deletedCount
-  }
-  return removed
 }
