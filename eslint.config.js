@@ -32,5 +32,16 @@ export default tseslint.config(
     },
   },
   { files: ['*.js'], ...tseslint.configs.disableTypeChecked },
+  // The deployment's CommonJS helpers, loaded by serverless itself (deploy/).
+  {
+    files: ['deploy/**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      parserOptions: { projectService: false, program: null },
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', console: 'readonly' },
+    },
+  },
   prettier,
 )

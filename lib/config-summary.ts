@@ -41,7 +41,8 @@ export function configSummary(config: Config): Record<string, unknown> {
     runBudgetMs: config.runBudgetMs,
     lease: config.lease,
     secrets: {
-      syncData: config.secrets.syncData,
+      mode: config.secrets.mode,
+      annotationAllowlist: config.secrets.annotationAllowlist,
       hashKey: config.secrets.hashKey
         ? '<redacted>'
         : config.secrets.hashKeySecretId

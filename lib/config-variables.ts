@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { MAX_RESOURCES } from './input-limits.js'
 import { parseResourceRef, type ResourceRef } from './resource-ref.js'
+import { defaultSecretAnnotationAllowlist, secretModes } from './secret-policy.js'
 
 /**
  * Every environment variable the tool reads, in one table: the parser, the
@@ -64,13 +66,39 @@ const resourceList = z.string().transform((value, ctx): ResourceRef[] => {
       })
       return z.NEVER
     }
+    // Named twice: merged, so one task (and one lease) works it.
     if (!refs.some((r) => r.id === ref.id)) refs.push(ref)
   }
   if (refs.length === 0) {
     ctx.addIssue({ code: 'custom', message: 'no resource listed' })
     return z.NEVER
   }
+  if (refs.length > MAX_RESOURCES) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${refs.length} resources listed, at most ${MAX_RESOURCES}`,
+    })
+    return z.NEVER
+  }
   return refs
+})
+
+// An annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters.
+const annotationKey =
+  /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
+
+const annotationKeyList = z.string().transform((value, ctx): string[] => {
+  if (value.trim().toLowerCase() === 'none') return []
+  const keys: string[] = []
+  for (const entry of value.split(',').map((s) => s.trim())) {
+    if (entry === '') continue
+    if (!annotationKey.test(entry)) {
+      ctx.addIssue({ code: 'custom', message: `entry "${entry}" is not an annotation key` })
+      return z.NEVER
+    }
+    if (!keys.includes(entry)) keys.push(entry)
+  }
+  return keys
 })
 
 const ms = 'an integer number of milliseconds'
@@ -249,6 +277,14 @@ export const variables = {
     schema: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/),
     allowed: 'an EKS cluster name',
   }),
+  ALLOW_INSECURE_TLS: v({
+    name: 'ALLOW_INSECURE_TLS',
+    description:
+      'Accept plain text or unverified TLS: an http:// API server or insecure-skip-tls-verify, a MongoDB URI with tls=false, tlsInsecure, tlsAllowInvalidCertificates or tlsAllowInvalidHostnames, or a mongodb:// URI without tls=true to a host that is not loopback. Each is logged as a warning (docs/security.md#transport).',
+    default: 'false',
+    schema: bool,
+    allowed: 'true or false',
+  }),
   CLUSTER_NAME: v({
     name: 'CLUSTER_NAME',
     description: 'Name of the cluster in the inventory (`cluster` field and `_id` prefix).',
@@ -262,8 +298,7 @@ export const variables = {
       'Comma list of resources to sync, as version/plural (core) or group/version/plural.',
     default: 'v1/pods,v1/configmaps,v1/secrets,v1/nodes,apps/v1/deployments',
     schema: resourceList,
-    allowed:
-      'a comma list of version/plural or group/version/plural, e.g. v1/pods,apps/v1/deployments',
+    allowed: `a comma list of at most ${MAX_RESOURCES} version/plural or group/version/plural, e.g. v1/pods,apps/v1/deployments`,
   }),
   K8S_LIST_PAGE_SIZE: v({
     name: 'K8S_LIST_PAGE_SIZE',
@@ -272,6 +307,30 @@ export const variables = {
     schema: int(1, 10_000),
     allowed: 'an integer from 1 to 10000',
   }),
+  K8S_LIST_PAGE_MAX_BYTES: v({
+    name: 'K8S_LIST_PAGE_MAX_BYTES',
+    description:
+      'Most bytes one list page may take as served (decompressed); a page over it is asked again with half the `limit`. Two pages are in memory at once, each several times its bytes.',
+    default: String(32 * 1024 * 1024),
+    schema: int(1024),
+    allowed: 'an integer number of bytes >= 1024',
+  }),
+  K8S_LIST_PAGE_MIN_SIZE: v({
+    name: 'K8S_LIST_PAGE_MIN_SIZE',
+    description:
+      'Smallest `limit` the halving after a page over K8S_LIST_PAGE_MAX_BYTES goes down to; a page still over it fails the resource.',
+    default: '1',
+    schema: int(1, 10_000),
+    allowed: 'an integer from 1 to 10000',
+  }),
+  K8S_WATCH_LINE_MAX_BYTES: v({
+    name: 'K8S_WATCH_LINE_MAX_BYTES',
+    description:
+      'Most bytes one watch event (one line of the stream) may take; a longer one fails the watch window.',
+    default: String(8 * 1024 * 1024),
+    schema: int(1024),
+    allowed: 'an integer number of bytes >= 1024',
+  }),
   WATCH_WINDOW_SECONDS: v({
     name: 'WATCH_WINDOW_SECONDS',
     description: 'Length of one watch replay window; it also ends before the Lambda deadline.',
@@ -279,17 +338,35 @@ export const variables = {
     schema: int(1, 900),
     allowed: 'an integer number of seconds from 1 to 900',
   }),
+  SECRET_MODE: v({
+    name: 'SECRET_MODE',
+    description:
+      'What is kept of a Secret (docs/security.md#what-is-stored): `metadata` (no value leaves the API server), `redacted`, `hmac` or `plain`. Unset: `hmac` with a hash key, `plain` with SYNC_SECRET_DATA=true, else `metadata`.',
+    schema: z
+      .string()
+      .transform((value) => value.trim().toLowerCase())
+      .pipe(z.enum(secretModes)),
+    allowed: 'metadata, redacted, hmac or plain',
+  }),
+  SECRET_ANNOTATION_ALLOWLIST: v({
+    name: 'SECRET_ANNOTATION_ALLOWLIST',
+    description:
+      "Annotations whose values a stored Secret keeps; every other annotation's value becomes `<redacted>` (SECRET_MODE=plain keeps all). `none`: no value kept.",
+    default: defaultSecretAnnotationAllowlist.join(','),
+    schema: annotationKeyList,
+    allowed: 'a comma list of annotation keys (prefix/name), or none',
+  }),
   SYNC_SECRET_DATA: v({
     name: 'SYNC_SECRET_DATA',
     description:
-      'Store Secret values in MongoDB (false: each value becomes <redacted> or an HMAC).',
-    default: 'false',
+      'Deprecated alias: `true` is SECRET_MODE=plain (refused together with another SECRET_MODE); `false` changes nothing.',
     schema: bool,
     allowed: 'true or false',
   }),
   SECRET_HASH_KEY: v({
     name: 'SECRET_HASH_KEY',
-    description: 'Key for hmac-sha256 of Secret values, so changes and shared values stay visible.',
+    description:
+      'Key for hmac-sha256 of Secret values (SECRET_MODE=hmac), so changes and shared values stay visible.',
     secret: true,
     schema: z.string().min(16),
     allowed: 'a string of at least 16 characters',
@@ -411,6 +488,23 @@ export const variables = {
     default: '100',
     schema: int(0),
     allowed: 'an integer >= 0',
+  }),
+  // --- bookkeeping expiry (docs/design.md#bookkeeping-collections) ---
+  TOMBSTONE_TTL_DAYS: v({
+    name: 'TOMBSTONE_TTL_DAYS',
+    description:
+      'Days a tombstone is kept after the delete it records, at most (a complete list prunes it sooner); a TTL index on MongoDB.',
+    default: '7',
+    schema: int(1, 3650),
+    allowed: 'an integer from 1 to 3650',
+  }),
+  DEAD_LETTER_TTL_DAYS: v({
+    name: 'DEAD_LETTER_TTL_DAYS',
+    description:
+      'Days a dead letter is kept after its last failure (every retry renews it); a TTL index on MongoDB.',
+    default: '14',
+    schema: int(1, 3650),
+    allowed: 'an integer from 1 to 3650',
   }),
 } as const
 

@@ -4,6 +4,8 @@ import { parseEnv } from 'node:util'
 import type { ResourceRef } from './resource-ref.js'
 import { variables, type ParsedVariables, type VariableName } from './config-variables.js'
 import { ConfigError } from './errors.js'
+import { resolveSecretMode } from './config-secret-mode.js'
+import type { SecretMode } from './secret-policy.js'
 
 /** The typed, frozen configuration. Units are in the names. */
 export interface Config {
@@ -30,6 +32,10 @@ export interface Config {
     readonly requestTimeoutMs: number
     readonly watchTimeoutMs: number
     readonly listPageSize: number
+    /** K8S_LIST_PAGE_MAX_BYTES, K8S_LIST_PAGE_MIN_SIZE, K8S_WATCH_LINE_MAX_BYTES (docs/design.md#invariant-6-bounded). */
+    readonly listPageMaxBytes: number
+    readonly listPageMinSize: number
+    readonly watchLineMaxBytes: number
   }
   readonly bulkWrite: {
     readonly batchSize: number
@@ -51,6 +57,8 @@ export interface Config {
     readonly latencyTargetMs: number
     readonly maxDelayMs: number
   }
+  /** ALLOW_INSECURE_TLS: plain text or unverified TLS to the API server or MongoDB (docs/security.md#transport). */
+  readonly allowInsecureTls: boolean
   readonly clusterName: string
   readonly resources: readonly ResourceRef[]
   readonly watchWindowSeconds: number
@@ -60,10 +68,13 @@ export interface Config {
     readonly ttlMs: number
     readonly renewIntervalMs: number
   }
+  /** What is kept of a Secret (docs/design.md#secret-values). */
   readonly secrets: {
-    readonly syncData: boolean
+    readonly mode: SecretMode
+    /** SECRET_HASH_KEY; with `hashKeySecretId` (which wins), set only in `hmac` mode. */
     readonly hashKey: string | undefined
     readonly hashKeySecretId: string | undefined
+    readonly annotationAllowlist: readonly string[]
   }
   /**
    * The mass-delete guard: a complete list that would delete more than
@@ -73,6 +84,11 @@ export interface Config {
   readonly massDelete: {
     readonly maxFraction: number
     readonly minStored: number
+  }
+  /** How long tombstones and dead letters are kept at most (lib/store/bookkeeping/expiry.ts). */
+  readonly bookkeepingTtl: {
+    readonly tombstoneDays: number
+    readonly deadLetterDays: number
   }
   /** The health function's thresholds and its quick MongoDB check. */
   readonly health: {
@@ -135,11 +151,13 @@ export function loadConfig(env: Env = process.env): Config {
       `LEASE_RENEW_INTERVAL_MS=${p.LEASE_RENEW_INTERVAL_MS} is invalid: expected ${variables.LEASE_RENEW_INTERVAL_MS.allowed} (LEASE_TTL_MS=${p.LEASE_TTL_MS})`,
     )
   }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return deepFreeze(toConfig(p))
+  const secretMode = resolveSecretMode(p)
+  if (problems.length === 0 && 'problem' in secretMode) problems.push(secretMode.problem)
+  if (problems.length > 0 || !('mode' in secretMode)) throw new ConfigError(problems)
+  return deepFreeze(toConfig(p, secretMode.mode))
 }
 
-function toConfig(p: ParsedVariables): Config {
+function toConfig(p: ParsedVariables, secretMode: SecretMode): Config {
   return {
     retry: {
       maxAttempts: p.RETRY_MAX_ATTEMPTS,
@@ -155,6 +173,9 @@ function toConfig(p: ParsedVariables): Config {
       requestTimeoutMs: p.K8S_REQUEST_TIMEOUT_MS,
       watchTimeoutMs: p.K8S_WATCH_TIMEOUT_MS,
       listPageSize: p.K8S_LIST_PAGE_SIZE,
+      listPageMaxBytes: p.K8S_LIST_PAGE_MAX_BYTES,
+      listPageMinSize: p.K8S_LIST_PAGE_MIN_SIZE,
+      watchLineMaxBytes: p.K8S_WATCH_LINE_MAX_BYTES,
     },
     bulkWrite: {
       batchSize: p.BULK_WRITE_BATCH_SIZE,
@@ -173,19 +194,25 @@ function toConfig(p: ParsedVariables): Config {
       halfOpenAfterMs: p.BREAKER_HALF_OPEN_AFTER_MS,
     },
     pacing: { latencyTargetMs: p.PACING_LATENCY_TARGET_MS, maxDelayMs: p.PACING_MAX_DELAY_MS },
+    allowInsecureTls: p.ALLOW_INSECURE_TLS,
     clusterName: p.CLUSTER_NAME,
     resources: p.SYNC_RESOURCES,
     watchWindowSeconds: p.WATCH_WINDOW_SECONDS,
     runBudgetMs: p.RUN_BUDGET_MS,
     lease: { ttlMs: p.LEASE_TTL_MS, renewIntervalMs: p.LEASE_RENEW_INTERVAL_MS },
     secrets: {
-      syncData: p.SYNC_SECRET_DATA,
+      mode: secretMode,
       hashKey: p.SECRET_HASH_KEY,
       hashKeySecretId: p.SECRET_HASH_KEY_SECRET_ID,
+      annotationAllowlist: p.SECRET_ANNOTATION_ALLOWLIST,
     },
     massDelete: {
       maxFraction: p.MASS_DELETE_MAX_FRACTION,
       minStored: p.MASS_DELETE_MIN_STORED,
+    },
+    bookkeepingTtl: {
+      tombstoneDays: p.TOMBSTONE_TTL_DAYS,
+      deadLetterDays: p.DEAD_LETTER_TTL_DAYS,
     },
     health: {
       maxSyncAgeSeconds: p.HEALTH_MAX_SYNC_AGE_SECONDS,

@@ -1,3 +1,5 @@
+import { redactText } from './redact.js'
+
 /** The project's own errors: each names its operation and carries context and a cause. */
 
 /** Context every error and log line of the project may carry. */
@@ -87,8 +89,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** The message of any thrown value, for logs and reports. */
+/**
+ * The message of any thrown value, for logs, reports and stored errors,
+ * redacted here at the source (docs/security.md#what-is-redacted-where).
+ */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message
-  return typeof error === 'string' ? error : JSON.stringify(error)
+  if (error instanceof Error) return redactText(error.message)
+  return redactText(typeof error === 'string' ? error : String(JSON.stringify(error)))
 }

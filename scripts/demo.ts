@@ -141,9 +141,14 @@ async function main(): Promise<void> {
     say(`\ndb.deployments.apps.countDocuments(${JSON.stringify(query)})`)
     say(`  -> ${await db.collection('deployments.apps').countDocuments(query)}`)
 
+    // SECRET_MODE=metadata (the default): Secrets are listed and watched as metadata only.
     const secret = await db.collection('secrets').findOne({ cluster: CLUSTER, namespace: ns })
-    say(`\nA Secret as stored (values never stored by default): ${String(secret?.name)}`)
-    say(`  data: ${JSON.stringify((secret?.object as { data?: unknown })?.data)}`)
+    const stored = (secret?.object ?? {}) as Record<string, unknown>
+    say(`\nA Secret as stored (metadata only by default, no value leaves the API server):`)
+    say(`  ${String(secret?.apiVersion)} ${String(secret?.kind)} ${String(secret?.name)}`)
+    const data =
+      'data' in stored ? `data: ${JSON.stringify(stored.data)}` : 'no data, not even its keys'
+    say(`  object fields: ${Object.keys(stored).join(', ')} (${data})`)
 
     const doc = await db
       .collection('configmaps')

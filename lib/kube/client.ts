@@ -1,12 +1,14 @@
-import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node'
+import { KubeConfig, loadYaml, type Cluster, type User } from '@kubernetes/client-node'
 import http from 'node:http'
 import https from 'node:https'
 import { pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { SyncError } from '../errors.js'
+import { enforceSecureTransport } from '../insecure-transport.js'
 import { registerSecret } from '../redact.js'
 import type { Guard } from '../resilience/circuit-breaker.js'
 import { makeDiscover } from './discovery.js'
+import { fileReferences, insecureKubeTransport, programUsers } from './kubeconfig-checks.js'
 import type { HttpRequest, HttpResponse, HttpTransport } from './http.js'
 import { makeListPage } from './list-page.js'
 import type { DiscoverFn, ListPageFn, WatchStreamFn } from './operations.js'
@@ -49,10 +51,22 @@ export interface KubeClientOptions {
   readonly requestTimeoutMs: number
   /** The API server's circuit breaker (the container's): every request goes through it. */
   readonly guard: Guard
+  /**
+   * ALLOW_INSECURE_TLS: accept an http:// server or insecure-skip-tls-verify
+   * (with a `transport.insecure` warning). Default false: refused.
+   */
+  readonly allowInsecureTls?: boolean
 }
 
 export function createKubeClient(source: KubeconfigSource, options: KubeClientOptions): KubeClient {
   const kc = loadKubeConfig(source)
+  const cluster = currentCluster(kc)
+  enforceSecureTransport(
+    'kubernetes',
+    `${describeSource(source)}: API server ${cluster.server}`,
+    insecureKubeTransport(cluster),
+    options.allowInsecureTls === true,
+  )
   const transport = createTransport(kc, source.kind === 'eks' ? source.getToken : undefined)
   const timeoutMs = options.requestTimeoutMs
   // Every request goes through the API server's breaker (a watch: until it is connected).
@@ -61,7 +75,7 @@ export function createKubeClient(source: KubeconfigSource, options: KubeClientOp
   const discover = makeDiscover(transport, { timeoutMs })
   const watchStream = makeWatchStream(transport, { connectTimeoutMs: timeoutMs })
   return Object.freeze({
-    server: currentCluster(kc).server,
+    server: cluster.server,
     listPage: (request) => guard(() => listPage(request)),
     discover: (ref, opts) => guard(() => discover(ref, opts)),
     watchStream: (request) => guard(() => watchStream(request)),
@@ -85,23 +99,44 @@ export function loadKubeConfig(source: KubeconfigSource): KubeConfig {
     kc.loadFromClusterAndUser(cluster, { name: 'eks-iam' })
     return kc
   }
-  const where =
-    source.kind === 'text'
-      ? `kubeconfig secret ${source.secretId}`
-      : `kubeconfig file ${source.path}`
+  const where = describeSource(source)
   const context = source.kind === 'text' ? { secretId: source.secretId } : {}
   try {
-    if (source.kind === 'text') kc.loadFromString(source.text)
-    else kc.loadFromFile(source.path)
+    if (source.kind === 'text') {
+      // Checked before loading: loading reads a token-file at once.
+      const files = fileReferences(loadYaml(source.text))
+      if (files.length > 0) {
+        throw new SyncError(
+          `${where} is refused: ${files.join('; ')}. A kubeconfig from Secrets Manager must carry its token and certificates inline (token, client-certificate-data, client-key-data, certificate-authority-data) (docs/security.md#what-the-functions-can-read)`,
+          { context },
+        )
+      }
+      kc.loadFromString(source.text)
+    } else kc.loadFromFile(source.path)
   } catch (error) {
+    if (error instanceof SyncError) throw error
     throw new SyncError(`${where} is not a valid kubeconfig: ${describeLoadError(error)}`, {
       context,
     })
   }
   for (const user of kc.getUsers() ?? []) registerUserSecrets(user)
+  // A kubeconfig file is the local user's own; a secret may have been written by someone else.
+  const programs = source.kind === 'text' ? programUsers(kc) : []
+  if (programs.length > 0) {
+    throw new SyncError(
+      `${where} is refused: ${programs.join('; ')}. A kubeconfig from Secrets Manager must not run programs inside the function: store one with a token or a client certificate, or use EKS_CLUSTER_NAME (docs/security.md#what-the-functions-can-read)`,
+      { context },
+    )
+  }
   const problem = problemOf(kc)
   if (problem) throw new SyncError(`${where} is not usable: ${problem}`, { context })
   return kc
+}
+
+function describeSource(source: KubeconfigSource): string {
+  if (source.kind === 'text') return `kubeconfig secret ${source.secretId}`
+  if (source.kind === 'file') return `kubeconfig file ${source.path}`
+  return 'EKS cluster'
 }
 
 /** js-yaml errors quote the offending text: keep only its reason and position. */
@@ -167,10 +202,12 @@ function createTransport(kc: KubeConfig, getToken?: () => Promise<string>): Http
     const options: https.RequestOptions = {}
     await kc.applyToHTTPSOptions(options)
     agent ??= options.agent as http.Agent | undefined
-    const headers: Record<string, string> = { Accept: 'application/json' }
+    const headers: Record<string, string> = { Accept: request.accept ?? 'application/json' }
     for (const [key, value] of Object.entries(options.headers ?? {})) {
       if (value !== undefined) headers[key] = String(value)
     }
+    // Tokens an auth provider read from a file (or refreshed) appear here first.
+    registerSecret(bearerToken(headers.Authorization))
     if (getToken) {
       const token = await getToken()
       registerSecret(token)
@@ -189,6 +226,10 @@ function createTransport(kc: KubeConfig, getToken?: () => Promise<string>): Http
       signal: request.signal,
     })
   }
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  return authorization?.replace(/^Bearer\s+/i, '')
 }
 
 function send(

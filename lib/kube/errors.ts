@@ -119,6 +119,40 @@ export class WatchParseError extends NotRetriedError {
   override readonly reason = 'WatchParseError'
 }
 
+/**
+ * An answer over its byte cap (K8S_LIST_PAGE_MAX_BYTES for a list page): the
+ * read stopped at the cap, so no more than that was ever held. Asking again
+ * for the same thing cannot help; the pager asks for a smaller `limit`.
+ */
+export class KubeResponseTooLargeError extends NotRetriedError {
+  override readonly name = 'KubeResponseTooLargeError'
+  override readonly reason = 'response-too-large'
+  readonly maxBytes: number
+
+  constructor(operation: string, maxBytes: number, context: ErrorContext = {}) {
+    super(`${operation}: the answer is over the cap of ${maxBytes} bytes`, {
+      context: { operation, ...context },
+    })
+    this.maxBytes = maxBytes
+  }
+}
+
+/**
+ * A watch event (one line) over K8S_WATCH_LINE_MAX_BYTES: the stream is
+ * closed at the cap. Reconnecting would read the same event again, so the
+ * window fails; the next reconcile lists past it.
+ */
+export class WatchLineTooLargeError extends NotRetriedError {
+  override readonly name = 'WatchLineTooLargeError'
+  override readonly reason = 'watch-line-too-large'
+}
+
+/** A list answer whose own metadata is unusable (no resourceVersion, a non-string continue): a protocol bug. */
+export class ListParseError extends NotRetriedError {
+  override readonly name = 'ListParseError'
+  override readonly reason = 'ListParseError'
+}
+
 /** Discovery says the group/version does not serve this resource: an answer, like a 404. */
 export class ResourceNotFoundError extends NotRetriedError {
   override readonly name = 'ResourceNotFoundError'
@@ -129,13 +163,22 @@ export class ResourceNotFoundError extends NotRetriedError {
   }
 }
 
-/** Walks a cause chain (retry wrappers, SyncError) to the first KubeApiError. */
-function kubeApiErrorOf(error: unknown): KubeApiError | undefined {
+/** Walks a cause chain (retry wrappers, SyncError) to the first error of a class. */
+function inCauses<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
   for (let e = error, depth = 0; e !== undefined && depth < 8; depth++) {
-    if (e instanceof KubeApiError) return e
+    if (e instanceof type) return e
     e = e instanceof Error ? e.cause : undefined
   }
   return undefined
+}
+
+function kubeApiErrorOf(error: unknown): KubeApiError | undefined {
+  return inCauses(error, KubeApiError)
+}
+
+/** The byte cap a failure hit, anywhere in its cause chain. */
+export function responseTooLargeOf(error: unknown): KubeResponseTooLargeError | undefined {
+  return inCauses(error, KubeResponseTooLargeError)
 }
 
 /**

@@ -1,7 +1,12 @@
 import { StringDecoder } from 'node:string_decoder'
 
 import { DeadlineError, type ErrorContext } from '../errors.js'
-import { KubeApiError, KubeRequestTimeoutError, type KubeStatus } from './errors.js'
+import {
+  KubeApiError,
+  KubeRequestTimeoutError,
+  KubeResponseTooLargeError,
+  type KubeStatus,
+} from './errors.js'
 
 /*
  * The HTTP edge every Kubernetes call goes through. client.ts supplies the
@@ -17,6 +22,8 @@ export interface HttpRequest {
   readonly signal: AbortSignal
   /** Ask for gzip (lists and discovery; a watch is never compressed by the server). */
   readonly compressed?: boolean
+  /** The Accept header; default `application/json` (partial-metadata.ts asks for metadata only). */
+  readonly accept?: string
 }
 
 export interface HttpResponse {
@@ -50,6 +57,29 @@ export async function readText(
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
     parts.push(text)
     size += text.length
+  }
+  parts.push(decoder.end())
+  return parts.join('')
+}
+
+/**
+ * The body as text, or undefined once more than `maxBytes` (decoded from gzip,
+ * as held in memory) arrived: the read stops there and the stream is
+ * destroyed (leaving the loop closes it, and the gunzip pipeline closes the
+ * socket's response with it), so no more than the cap plus one chunk is
+ * ever held (docs/design.md#invariant-6-bounded).
+ */
+export async function readTextWithin(
+  body: AsyncIterable<Buffer | string>,
+  maxBytes: number,
+): Promise<string | undefined> {
+  const decoder = new StringDecoder('utf8')
+  const parts: string[] = []
+  let bytes = 0
+  for await (const chunk of body) {
+    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
+    if (bytes > maxBytes) return undefined
+    parts.push(typeof chunk === 'string' ? chunk : decoder.write(chunk))
   }
   parts.push(decoder.end())
   return parts.join('')
@@ -115,7 +145,8 @@ export function requestDeadline(
 /**
  * GET a JSON document within `timeoutMs` (headers and body). Non-2xx answers
  * throw KubeApiError; the caller's abort throws DeadlineError; the timeout
- * throws KubeRequestTimeoutError (transient). `context` goes into each.
+ * throws KubeRequestTimeoutError (transient); a body over `maxBytes`
+ * KubeResponseTooLargeError. `context` goes into each.
  */
 export async function getJson<T>(
   transport: HttpTransport,
@@ -125,6 +156,8 @@ export async function getJson<T>(
     readonly timeoutMs: number
     readonly signal?: AbortSignal
     readonly context?: ErrorContext
+    /** Most bytes of body read (decompressed); unset = no cap. */
+    readonly maxBytes?: number
   },
 ): Promise<T> {
   const { context } = options
@@ -134,7 +167,10 @@ export async function getJson<T>(
     if (response.status < 200 || response.status > 299) {
       throw await apiErrorOf(operation, response, context)
     }
-    return parseJson<T>(operation, await readText(response.body))
+    const maxBytes = options.maxBytes ?? Infinity
+    const text = await readTextWithin(response.body, maxBytes)
+    if (text === undefined) throw new KubeResponseTooLargeError(operation, maxBytes, context)
+    return parseJson<T>(operation, text)
   } catch (error) {
     throw deadline.explain(error)
   } finally {

@@ -1,5 +1,5 @@
 import type { ResourceRef } from '../resource-ref.js'
-import type { KubeObject, ResolvedResource, WatchEvent } from './types.js'
+import type { KubeObject, RefusedObject, ResolvedResource, WatchEvent } from './types.js'
 
 /*
  * The small function types the pager, the watcher and the orchestration
@@ -23,11 +23,18 @@ export interface ListPageRequest {
   readonly resourceVersion?: string
   readonly resourceVersionMatch?: 'Exact' | 'NotOlderThan'
   readonly signal?: AbortSignal
+  /** K8S_LIST_PAGE_MAX_BYTES: a body over it throws KubeResponseTooLargeError; unset = no cap. */
+  readonly maxBytes?: number
+  /** Ask for PartialObjectMetadata (SECRET_MODE=metadata): items carry metadata only. */
+  readonly metadataOnly?: boolean
 }
 
-/** A list response as served (only what the sync reads is typed). */
+/** A list response as served (only what the sync reads is typed), its items checked at the edge. */
 export interface RawList {
+  /** Every item with a usable uid, name and resourceVersion (served-object.ts). */
   readonly items: KubeObject[]
+  /** The items refused at the edge, for the sync to dead-letter; absent = none. */
+  readonly refused?: readonly RefusedObject[]
   readonly metadata: {
     readonly resourceVersion: string
     /** The next page's token; absent or '' on the last page (client-node calls it `_continue`). */
@@ -53,6 +60,16 @@ export interface WatchStreamRequest {
   readonly allowWatchBookmarks: true
   /** Aborting it closes the stream; iteration then throws. */
   readonly signal: AbortSignal
+  /** K8S_WATCH_LINE_MAX_BYTES: a longer event throws WatchLineTooLargeError; unset = no cap. */
+  readonly maxLineBytes?: number
+  /**
+   * An event whose object the edge refused (served-object.ts) is handed here,
+   * in stream order, instead of being yielded; without it such an event
+   * throws WatchParseError.
+   */
+  readonly onRefused?: (refused: RefusedObject) => void
+  /** Ask for PartialObjectMetadata (SECRET_MODE=metadata): objects carry metadata only. */
+  readonly metadataOnly?: boolean
 }
 
 /**

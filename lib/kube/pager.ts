@@ -3,6 +3,7 @@ import { classify, notTransient } from '../classify.js'
 import { logger } from '../log.js'
 import { retryWithBackoff, type RetryPolicy } from '../retry.js'
 import { inconsistentContinueOf } from './errors.js'
+import { limitAfter } from './page-size.js'
 import type { ListPageFn, RawList } from './operations.js'
 import type { ListPage, ResolvedResource } from './types.js'
 
@@ -22,8 +23,12 @@ import type { ListPage, ResolvedResource } from './types.js'
 
 export interface ListPagesOptions {
   readonly resolved: ResolvedResource
-  /** `limit` of every request (K8S_LIST_PAGE_SIZE). */
+  /** `limit` of every request (K8S_LIST_PAGE_SIZE), until a page is over `maxPageBytes`. */
   readonly pageSize: number
+  /** K8S_LIST_PAGE_MAX_BYTES: a page over it is asked again with half the limit (page-size.ts). Unset = no cap. */
+  readonly maxPageBytes?: number
+  /** K8S_LIST_PAGE_MIN_SIZE: the halving stops here. Default 1. */
+  readonly minPageSize?: number
   /**
    * Only these namespaces, one list each (namespaced resources); absent = all
    * namespaces in one list. A restart restarts the whole pass from the first
@@ -68,10 +73,12 @@ const DEFAULT_MAX_RESTARTS = 2
 /** A server that expires even the tokens it just offered is compacting in a loop: stop. */
 const MAX_INCONSISTENT_FOLLOWS = 3
 
-/** Restarts and inconsistent continues so far, over every pass of one listPages(). */
+/** Restarts and inconsistent continues so far, and the limit, over every pass of one listPages(). */
 interface PassCounts {
   restarts: number
   follows: number
+  /** Halved from pageSize after a page over maxPageBytes; kept for the rest of the pass. */
+  limit: number
 }
 
 /** Where one page request stands in its pass. */
@@ -90,7 +97,7 @@ export async function* listPages(
   listFn: ListPageFn,
   options: ListPagesOptions,
 ): AsyncGenerator<ListPage, ListPassSummary, undefined> {
-  const counts: PassCounts = { restarts: 0, follows: 0 }
+  const counts: PassCounts = { restarts: 0, follows: 0, limit: options.pageSize }
   for (;;) {
     const summary = yield* listPass(listFn, options, counts)
     if (summary !== 'restart') return summary
@@ -141,6 +148,7 @@ async function* listPass(
         consistent,
         restarted,
         namespace,
+        ...(raw.refused ? { refused: raw.refused } : {}),
       }
       restarted = false
       yield current
@@ -149,19 +157,50 @@ async function* listPass(
   return { pages: page, items, restarts: counts.restarts, consistent, resourceVersions }
 }
 
-/** One page, retried on transient errors; a 410 on a continue page says restart or follow. */
+/**
+ * One page, retried on transient errors and asked again with a smaller limit
+ * while it is over its byte cap; a 410 on a continue page says restart or follow.
+ */
 async function fetchPage(
   listFn: ListPageFn,
   options: ListPagesOptions,
   request: PageRequest,
   counts: PassCounts,
 ): Promise<PageOutcome> {
-  const { resolved, pageSize, signal } = options
+  for (;;) {
+    const limit = counts.limit
+    try {
+      return await fetchPageOnce(listFn, options, request, counts)
+    } catch (error) {
+      const { namespace, page } = request
+      const floor = options.minPageSize ?? 1
+      const next = limitAfter(error, {
+        resource: options.resolved.ref.id,
+        namespace,
+        page,
+        limit,
+        floor,
+      })
+      if (next === undefined) throw error
+      counts.limit = next
+    }
+  }
+}
+
+async function fetchPageOnce(
+  listFn: ListPageFn,
+  options: ListPagesOptions,
+  request: PageRequest,
+  counts: PassCounts,
+): Promise<PageOutcome> {
+  const { resolved, signal, maxPageBytes } = options
   const { namespace, page, continueToken } = request
   const resource = resolved.ref.id
+  const { limit } = counts
+  const maxBytes = maxPageBytes ? { maxBytes: maxPageBytes } : {}
   try {
     const raw = await retryWithBackoff(
-      () => listFn({ resolved, namespace, limit: pageSize, continueToken, signal }),
+      () => listFn({ resolved, namespace, limit, continueToken, signal, ...maxBytes }),
       `list ${resource} page ${page}`,
       {
         signal,

@@ -41,6 +41,8 @@ export interface ListPage {
   readonly restarted: boolean
   /** The namespace this page was listed in, when the pass lists chosen namespaces one by one. */
   readonly namespace?: string
+  /** Items of this page refused at the edge (served-object.ts), to dead-letter; absent = none. */
+  readonly refused?: readonly RefusedObject[]
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'
@@ -48,4 +50,23 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'
 export interface WatchEvent {
   readonly type: WatchEventType
   readonly object: KubeObject
+}
+
+/** An object the edge refused (served-object.ts): what can safely be said about it, and why. */
+export interface RefusedObject {
+  /**
+   * Its uid when that is usable, else `invalid:<sha256 of the object, 32 hex>`:
+   * what its dead letter is keyed by, and what the list counts as seen (so a
+   * refused object's stored document is never deleted on its account).
+   */
+  readonly key: string
+  /** Whichever of these were usable strings, for the dead letter. */
+  readonly uid?: string
+  readonly name?: string
+  readonly namespace?: string
+  readonly resourceVersion?: string
+  /** Every problem found, e.g. `metadata.uid missing or not a non-empty string`. */
+  readonly reason: string
+  /** Served as a watch DELETED event. */
+  readonly deleted?: true
 }

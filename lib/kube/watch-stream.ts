@@ -1,16 +1,18 @@
-import { StringDecoder } from 'node:string_decoder'
 import type { ErrorContext } from '../errors.js'
 import {
   KubeApiError,
   WatchGarbledError,
+  WatchLineTooLargeError,
   WatchParseError,
   WatchTruncatedError,
   type KubeStatus,
 } from './errors.js'
 import { apiErrorOf, requestDeadline, type HttpTransport } from './http.js'
 import type { WatchStreamFn, WatchStreamRequest } from './operations.js'
+import { asResourceEvents, PARTIAL_METADATA_ACCEPT } from './partial-metadata.js'
 import { collectionPath } from './paths.js'
-import type { KubeObject, WatchEvent, WatchEventType } from './types.js'
+import { checkServedObject, MAX_IDENTITY_CHARS } from './served-object.js'
+import type { KubeObject, RefusedObject, WatchEvent, WatchEventType } from './types.js'
 
 /*
  * The raw watch protocol, without client-node's Watch class: that class
@@ -52,11 +54,19 @@ export function makeWatchStream(
           allowWatchBookmarks: String(request.allowWatchBookmarks),
           timeoutSeconds: String(request.timeoutSeconds),
         },
+        ...(request.metadataOnly ? { accept: PARTIAL_METADATA_ACCEPT } : {}),
         // Cleared once the headers are in, the timeout leaves the body to the caller's signal.
         signal: deadline.signal,
       })
       if (response.status !== 200) throw await apiErrorOf(operation, response, context)
-      return parseWatchEvents(response.body, operation, context)
+      const { maxLineBytes, onRefused } = request
+      const events = parseWatchEvents(response.body, operation, context, {
+        maxLineBytes,
+        onRefused,
+      })
+      return request.metadataOnly
+        ? asResourceEvents(events, request.resolved, operation, context)
+        : events
     } catch (error) {
       throw deadline.explain(error)
     } finally {
@@ -70,45 +80,111 @@ function watchOperation(request: WatchStreamRequest): string {
   return `watch ${request.resolved.ref.id}${scope} from ${request.resourceVersion}`
 }
 
+/** What the parser is told besides the body: the caps and where refusals go. */
+export interface WatchParseOptions {
+  /** K8S_WATCH_LINE_MAX_BYTES; unset = no cap. */
+  readonly maxLineBytes?: number
+  /** Takes the events whose object the edge refused; without it they throw WatchParseError. */
+  readonly onRefused?: (refused: RefusedObject) => void
+}
+
 /**
  * Events of a watch body, in order. Throws KubeApiError on an ERROR event
  * (its Status code: 410 when the resourceVersion is too old),
  * WatchTruncatedError when the body ends inside an event, WatchGarbledError on
- * a line that is not JSON, WatchParseError on JSON that is not an event.
- * Nothing is skipped: a skipped line would be a lost change.
+ * a line that is not JSON, WatchParseError on JSON that is not an event,
+ * WatchLineTooLargeError on a line over `maxLineBytes` (read no further than
+ * the cap). An event whose object has no usable uid, name or resourceVersion
+ * (served-object.ts) goes to `onRefused`, to be dead-lettered. Nothing is
+ * skipped: a skipped line would be a lost change.
+ *
+ * Lines are split on the newline byte (never part of a multi-byte UTF-8
+ * character), so each line is decoded once, whole, and its size is known in
+ * bytes as it arrives.
  */
 export async function* parseWatchEvents(
   body: AsyncIterable<Buffer | string>,
   operation: string,
   context: ErrorContext = {},
+  options: WatchParseOptions = {},
 ): AsyncGenerator<WatchEvent, void, undefined> {
-  const decoder = new StringDecoder('utf8')
+  const maxLineBytes = options.maxLineBytes ?? Infinity
   // An error's context names the last good version: where the watcher resumes.
   const at = { operation, ...context }
-  let pending = ''
-  for await (const chunk of body) {
-    pending += typeof chunk === 'string' ? chunk : decoder.write(chunk)
-    let newline: number
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline).trim()
-      pending = pending.slice(newline + 1)
-      if (line === '') continue
-      const event = parseEvent(line, operation, at)
+  const line = new LineBuffer()
+  const tooLarge = () =>
+    new WatchLineTooLargeError(
+      `${operation}: an event over K8S_WATCH_LINE_MAX_BYTES (${maxLineBytes} bytes); the window stops here`,
+      { context: at },
+    )
+  for await (const raw of body) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw
+    let start = 0
+    for (
+      let newline = chunk.indexOf(NEWLINE);
+      newline >= 0;
+      newline = chunk.indexOf(NEWLINE, start)
+    ) {
+      if (line.bytes + newline - start > maxLineBytes) throw tooLarge()
+      line.add(chunk.subarray(start, newline))
+      start = newline + 1
+      const text = line.take().trim()
+      if (text === '') continue
+      const event = parseEvent(text, operation, at)
+      if ('refused' in event) {
+        if (!options.onRefused) {
+          const message = `${operation}: event refused: ${event.refused.reason}`
+          throw new WatchParseError(message, { context: at })
+        }
+        options.onRefused(event.refused)
+        continue
+      }
       at.resourceVersion = event.object.metadata.resourceVersion
       yield event
     }
+    if (line.bytes + chunk.length - start > maxLineBytes) throw tooLarge()
+    if (start < chunk.length) line.add(chunk.subarray(start))
   }
-  pending += decoder.end()
   // The server ends every event with a newline; a remainder is a cut mid-event.
-  if (pending.trim() !== '') {
+  const rest = line.take()
+  if (rest.trim() !== '') {
     throw new WatchTruncatedError(
-      `${operation}: stream ended inside an event (${pending.length} chars)`,
+      `${operation}: stream ended inside an event (${rest.length} chars)`,
       { context: at },
     )
   }
 }
 
-function parseEvent(line: string, operation: string, context: ErrorContext): WatchEvent {
+const NEWLINE = 0x0a
+
+/** The bytes of the line being read, kept as the chunks they came in. */
+class LineBuffer {
+  #parts: Buffer[] = []
+  bytes = 0
+
+  add(part: Buffer): void {
+    if (part.length === 0) return
+    this.#parts.push(part)
+    this.bytes += part.length
+  }
+
+  /** The line so far as text, and an empty buffer. */
+  take(): string {
+    const text =
+      this.#parts.length === 1
+        ? this.#parts[0]!.toString('utf8')
+        : Buffer.concat(this.#parts, this.bytes).toString('utf8')
+    this.#parts = []
+    this.bytes = 0
+    return text
+  }
+}
+
+function parseEvent(
+  line: string,
+  operation: string,
+  context: ErrorContext,
+): WatchEvent | { readonly refused: RefusedObject } {
   const options = { context }
   let parsed: { type?: unknown; object?: unknown }
   try {
@@ -126,13 +202,27 @@ function parseEvent(line: string, operation: string, context: ErrorContext): Wat
   if (typeof type !== 'string' || !EVENT_TYPES.has(type)) {
     throw new WatchParseError(`${operation}: unknown event type ${JSON.stringify(type)}`, options)
   }
+  if (type === 'BOOKMARK') return bookmarkOf(object, operation, context)
+  const checked = checkServedObject(object)
+  if (checked.refused) {
+    const refused =
+      type === 'DELETED' ? { ...checked.refused, deleted: true as const } : checked.refused
+    return { refused }
+  }
+  return { type: type as WatchEventType, object: checked.object }
+}
+
+/** A bookmark carries only a resourceVersion: where to resume, so it must be a usable one. */
+function bookmarkOf(object: unknown, operation: string, context: ErrorContext): WatchEvent {
   const rv = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata
     ?.resourceVersion
-  if (typeof rv !== 'string' || rv === '') {
+  if (typeof rv !== 'string' || rv === '' || rv.length > MAX_IDENTITY_CHARS) {
     throw new WatchParseError(
-      `${operation}: ${type} event without metadata.resourceVersion`,
-      options,
+      `${operation}: BOOKMARK event without a usable metadata.resourceVersion`,
+      {
+        context,
+      },
     )
   }
-  return { type: type as WatchEventType, object: object as KubeObject }
+  return { type: 'BOOKMARK', object: object as KubeObject }
 }

@@ -3,7 +3,7 @@ import { classify } from '../classify.js'
 import { errorFields, logger } from '../log.js'
 import { calculateBackoff, sleep, type RetryPolicy } from '../retry.js'
 import type { WatchStreamFn, WatchStreamRequest } from './operations.js'
-import type { ResolvedResource, WatchEvent } from './types.js'
+import type { RefusedObject, ResolvedResource, WatchEvent } from './types.js'
 import { watchTimeoutSeconds } from './watch-timeout.js'
 import { watchAttempt, type AttemptEnd, type WatchCounters } from './watch-attempt.js'
 
@@ -36,6 +36,10 @@ export interface WatchWindowOptions {
   readonly policy: RetryPolicy
   /** K8S_WATCH_TIMEOUT_MS: the longest one watch request stays open. */
   readonly watchTimeoutMs: number
+  /** K8S_WATCH_LINE_MAX_BYTES: a longer event fails the window (WatchLineTooLargeError). */
+  readonly maxLineBytes?: number
+  /** Events whose object the edge refused (served-object.ts), in stream order, to dead-letter. */
+  readonly onRefused?: (refused: RefusedObject) => void
   /** A stream open this long counts as healthy even without events (resets the attempt count). Default 5 s. */
   readonly healthyAfterMs?: number
   readonly now?: () => number
@@ -128,13 +132,16 @@ export async function* watchWindow(
 
 /** The next watch request: from the last version seen, its timeout spread and within the window. */
 function nextRequest(state: WindowState): Omit<WatchStreamRequest, 'signal'> {
-  const { resolved, namespace, windowEndsAt, watchTimeoutMs } = state.options
+  const { resolved, namespace, windowEndsAt, watchTimeoutMs, maxLineBytes, onRefused } =
+    state.options
   return {
     resolved,
     namespace,
     resourceVersion: state.counters.resourceVersion,
     timeoutSeconds: watchTimeoutSeconds(watchTimeoutMs, windowEndsAt - state.now(), state.random),
     allowWatchBookmarks: true,
+    ...(maxLineBytes ? { maxLineBytes } : {}),
+    ...(onRefused ? { onRefused } : {}),
   }
 }
 

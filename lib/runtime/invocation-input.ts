@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MAX_NAMESPACES, MAX_RESOURCES, namespacePattern, unique } from '../input-limits.js'
 import { parseResourceRef } from '../resource-ref.js'
 import { SyncError } from '../errors.js'
 
@@ -14,18 +15,33 @@ const resourceId = z.string().refine((s) => parseResourceRef(s) !== undefined, {
 
 const namespaceName = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name')
+  .regex(
+    namespacePattern,
+    'expected a namespace name (a DNS label: at most 63 lower-case letters, digits or "-", starting and ending with a letter or digit)',
+  )
+
+/*
+ * Lists are bounded (lib/input-limits.ts), and a resource or namespace named
+ * twice is merged: each is worked once, by one task holding its lease.
+ */
+const resourceList = z
+  .array(resourceId)
+  .min(1)
+  .max(MAX_RESOURCES)
+  .transform((ids) => unique(ids.map((id) => parseResourceRef(id)!.id)))
+
+const namespaceList = z.array(namespaceName).min(1).max(MAX_NAMESPACES).transform(unique)
 
 export const reconcileInput = z.strictObject({
-  resources: z.array(resourceId).min(1).optional(),
-  namespaces: z.array(namespaceName).min(1).optional(),
+  resources: resourceList.optional(),
+  namespaces: namespaceList.optional(),
   dryRun: z.boolean().optional(),
   /** Applies deletes the mass-delete guard would hold (lib/sync/mass-delete-guard.ts): an operator's decision. */
   confirmDeletes: z.boolean().optional(),
 })
 
 export const watchInput = z.strictObject({
-  resources: z.array(resourceId).min(1).optional(),
+  resources: resourceList.optional(),
   windowSeconds: z.number().int().min(1).max(900).optional(),
 })
 

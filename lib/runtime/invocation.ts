@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import { logConfig } from '../config-summary.js'
 import { errorFields, logger } from '../log.js'
+import { redactDeep, redactError } from '../redact.js'
 import { createDeadline, DEFAULT_SAFETY_MARGIN_MS, type Deadline } from '../sync/deadline.js'
 import type { Container } from './container.js'
 import type { FetchedSecrets, SecretRole } from './fetched-secrets.js'
@@ -71,14 +72,16 @@ export async function invoke<I, O, D>(
         owner,
         container,
       })
-      output = await fn.work(input, deps)
+      // The report leaves redacted, whatever its strings quote (docs/security.md#what-is-redacted-where).
+      output = redactDeep(await fn.work(input, deps))
       return output
     } finally {
       deadline.dispose()
     }
   } catch (error) {
     logger.error(`${fn.name} failed`, { event: `${fn.name}.error`, ...errorFields(error) })
-    throw error
+    // Its message and stack reach the runtime's log line and the failure queue, past our logger.
+    throw redactError(error)
   } finally {
     // Also after a failure: breaker opens count most then, and a missing
     // OldestCompleteSyncAgeSeconds is what the stale-sync alarm treats as breaching.

@@ -4,6 +4,7 @@ import { clearCache } from '@middy/util'
 import type { Context } from 'aws-lambda'
 import { getConfig } from '../config.js'
 import { errorFields, logger } from '../log.js'
+import { redactError } from '../redact.js'
 import { createContainer, type Container } from './container.js'
 import type { FetchedSecrets } from './fetched-secrets.js'
 import { invoke, type FunctionDefinition } from './invocation.js'
@@ -35,7 +36,7 @@ export function createLambdaHandler<I, O, D>(fn: FunctionDefinition<I, O, D>) {
       config = getConfig()
     } catch (error) {
       logger.error(`${fn.name} failed`, { event: `${fn.name}.error`, ...errorFields(error) })
-      throw error
+      throw redactError(error)
     }
     container ??= createContainer(fn.mongoSettings?.(config) ?? config)
     const secrets = {

@@ -7,7 +7,7 @@ import { clusterSource } from '../kube/cluster-source.js'
 import { createKubeClient, type KubeconfigSource } from '../kube/client.js'
 import { mongoResourceStore } from '../store/resource-store.js'
 import type { RunDependencies } from '../sync/run-dependencies.js'
-import { mongoUri, secretHashKey, secretText, type FetchedSecrets } from './fetched-secrets.js'
+import { mongoUri, secretText, secretValuePolicy, type FetchedSecrets } from './fetched-secrets.js'
 import type { Invocation } from './invocation.js'
 
 /**
@@ -46,16 +46,16 @@ async function kubeconfigSource(
 /** What the reconcile and watch functions run on: the cluster, MongoDB, the deadline and the lease owner. */
 export async function createSyncDependencies(invocation: Invocation): Promise<RunDependencies> {
   const { config, secrets, deadline, owner, container } = invocation
-  const hashKey = secretHashKey(config, secrets)
+  const secretsPolicy = secretValuePolicy(config, secrets)
   const uri = mongoUri(config, secrets)
   const kube = createKubeClient(await kubeconfigSource(config, secrets), {
     requestTimeoutMs: config.k8s.requestTimeoutMs,
     guard: container.breakers.guardOf('kubernetes'),
+    allowInsecureTls: config.allowInsecureTls,
   })
   // A warm container that saw MongoDB fail keeps its breaker open: fail now, not after every retry.
   const mongoGuard = container.breakers.guardOf('mongodb')
   const db = await mongoGuard(() => container.mongo.connectDB({ uri, signal: deadline.signal }))
-  const secretsPolicy = { syncData: config.secrets.syncData, hashKey }
   return {
     config,
     source: clusterSource(kube, config),

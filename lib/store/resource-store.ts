@@ -1,13 +1,16 @@
 import type { Collection, Db } from 'mongodb'
 import type { Config } from '../config.js'
 import { DeadlineError } from '../errors.js'
+import { redactText } from '../redact.js'
+import type { SecretValuePolicy } from '../secret-policy.js'
 import type { Guard } from '../resilience/circuit-breaker.js'
 import type { Pacing } from './writes/adaptive-pacing.js'
-import type { ResolvedResource } from '../kube/types.js'
+import type { RefusedObject, ResolvedResource } from '../kube/types.js'
 import { collectionNameOf, stateIdOf } from '../resource-ref.js'
 import { writeChunked } from './writes/bulk-writer.js'
 import { checkpointsFor } from './bookkeeping/sync-state.js'
 import { DeadLetterTracker } from './bookkeeping/dead-letter-tracker.js'
+import { recordRefused } from './bookkeeping/refused-objects.js'
 import {
   DEAD_LETTER_COLLECTION,
   deadLetterIndexes,
@@ -15,7 +18,8 @@ import {
 } from './bookkeeping/dead-letters.js'
 import { ensureIndexes } from './documents/indexes.js'
 import { acquireLease, releaseLease, renewLease, type LeaseAnswer } from './bookkeeping/lease.js'
-import { pruneTombstones } from './bookkeeping/tombstones.js'
+import { pruneTombstones, tombstoneIndexes, tombstonesOf } from './bookkeeping/tombstones.js'
+import { ensureExpiry } from './bookkeeping/expiry.js'
 import type { WriteCounts, WriteOp } from './writes/write-op.js'
 import type { InventoryDocument } from './documents/mapper.js'
 import type { RunCounts, SyncState, VersionReset } from './bookkeeping/sync-state.js'
@@ -24,6 +28,7 @@ import { ResourceVersions } from './bookkeeping/resource-versions.js'
 
 /** One (cluster, resource) in MongoDB, as the sync sees it: its collection, versions, checkpoint and lease. */
 export interface ResourceStore {
+  /** The indexes, and the expiry of old tombstones and dead letters (bookkeeping/expiry.ts). */
   ensureIndexes(): Promise<void>
   /** uid -> stored resourceVersion, for the whole resource or the given namespaces. */
   loadVersions(namespaces?: readonly string[]): Promise<Map<string, string>>
@@ -35,9 +40,18 @@ export interface ResourceStore {
   saveVersions(versions: ReadonlyMap<string, string>): Promise<void>
   /** `source` names who wrote, on the dead letters of what the server refused (default reconcile). */
   write(ops: WriteOp[], signal?: AbortSignal, source?: DeadLetterSource): Promise<WriteCounts>
+  /**
+   * Objects the Kubernetes edge refused (no usable uid, name or
+   * resourceVersion): stored as dead letters, never written. Returns how many.
+   */
+  recordRefused(refused: readonly RefusedObject[], source: DeadLetterSource): Promise<number>
   /** After a complete list: drops the dead letters of uids it did not serve (objects gone). */
   pruneDeadLetters(seen: ReadonlySet<string>, namespaces?: readonly string[]): Promise<void>
-  /** A complete list at `listResourceVersion` supersedes older tombstones. */
+  /**
+   * A complete list at `listResourceVersion` supersedes older tombstones (and,
+   * of opaque versions, those written before the list started: the last
+   * loadVersions, tombstones.ts supersededBy).
+   */
   pruneTombstones(listResourceVersion: string): Promise<void>
   getState(): Promise<SyncState | undefined>
   saveListCheckpoint(listResourceVersion: string, counts: RunCounts): Promise<void>
@@ -66,10 +80,10 @@ export interface ResourceStore {
 export interface MongoStoreOptions {
   readonly config: Pick<
     Config,
-    'clusterName' | 'bulkWrite' | 'features' | 'retry' | 'breaker' | 'pacing'
+    'clusterName' | 'bulkWrite' | 'features' | 'retry' | 'breaker' | 'pacing' | 'bookkeepingTtl'
   >
-  /** SYNC_SECRET_DATA and the HMAC key (resolved from Secrets Manager when configured). */
-  readonly secrets: { readonly syncData: boolean; readonly hashKey: string | undefined }
+  /** SECRET_MODE, the HMAC key (resolved from Secrets Manager when configured), the annotation allowlist. */
+  readonly secrets: SecretValuePolicy
   /**
    * MongoDB's circuit breaker: every call goes through it, so once it is open
    * the rest of the run fails at once instead of waiting out server selection
@@ -108,15 +122,20 @@ export function mongoResourceStore(
     guard,
   })
   const writer: StoreWriter = { db, collection, resolved, options, versions, deadLetters }
+  // When the current list pass started: a pass loads its versions before its first page.
+  let listStartedAt: Date | undefined
 
   return {
     ensureIndexes: () =>
       guard(async () => {
         await ensureIndexes(db.collection(collection.collectionName))
         await ensureIndexes(db.collection(DEAD_LETTER_COLLECTION), deadLetterIndexes)
+        await ensureIndexes(tombstonesOf(db), tombstoneIndexes)
+        await ensureExpiry(db, options.config.bookkeepingTtl)
       }),
     loadVersions: (namespaces?: readonly string[]) =>
       guard(async () => {
+        listStartedAt = new Date()
         const index = await versions.load(namespaces)
         // A dead-lettered object is never up to date: the diff writes it again.
         await deadLetters.markForRetry(index)
@@ -124,20 +143,26 @@ export function mongoResourceStore(
       }),
     saveVersions: (index: ReadonlyMap<string, string>) => guard(() => versions.save(index)),
     write: (ops, signal, source = 'reconcile') => write(writer, ops, signal, source),
+    recordRefused: (refused, source) =>
+      guard(() => recordRefused(db, { cluster, resource, source }, refused)),
     pruneDeadLetters: (seen, namespaces) =>
       guard(() => deadLetters.pruneNotListed(seen, namespaces)),
     pruneTombstones: (listResourceVersion: string) =>
-      guard(() => pruneTombstones(db, cluster, resource, listResourceVersion)).then(
-        () => undefined,
-      ),
+      guard(() =>
+        pruneTombstones(db, cluster, resource, {
+          resourceVersion: listResourceVersion,
+          ...(listStartedAt ? { startedAt: listStartedAt } : {}),
+        }),
+      ).then(() => undefined),
     getState: async () => (await guard(() => checkpoints.getState())) ?? undefined,
     saveListCheckpoint: (rv, counts) => guard(() => checkpoints.saveListCheckpoint(rv, counts)),
     saveWatchCheckpoint: (rv, counts) => guard(() => checkpoints.saveWatchCheckpoint(rv, counts)),
-    markNeedsRelist: (reason) => guard(() => checkpoints.markNeedsRelist(reason)),
-    recordError: (message) => guard(() => checkpoints.recordError(message)),
+    // Stored text is redacted here too, whoever wrote it (docs/security.md#what-is-redacted-where).
+    markNeedsRelist: (reason) => guard(() => checkpoints.markNeedsRelist(redactText(reason))),
+    recordError: (message) => guard(() => checkpoints.recordError(redactText(message))),
     resetVersions: async (reset, namespaces, signal) => {
       // A write behind the version index's back: any snapshot saved so far is void first.
-      await versions.beforeWrite(signal)
+      await versions.voidSnapshot(signal)
       await guard(() => checkpoints.markVersionReset({ ...reset, forgotten: false }))
       await guard(() => pruneTombstonesAbove(db, cluster, resource, reset.listResourceVersion))
       await guard(() => forgetStoredVersions(collection, cluster, namespaces))
@@ -170,7 +195,7 @@ async function write(
 ): Promise<WriteCounts> {
   const { resolved, options } = writer
   const resource = resolved.ref.id
-  if (ops.length > 0) await writer.versions.beforeWrite(signal)
+  await writer.versions.beforeWrite(ops.map(writtenBy), signal)
   const result = await writeChunked(writer.collection, ops, {
     resource,
     mapping: {
@@ -194,4 +219,10 @@ async function write(
     )
   }
   return result
+}
+
+/** The object a write changes, as the version journal records it. */
+function writtenBy(op: WriteOp): { uid: string; namespace?: string | null } {
+  if (op.type === 'delete') return { uid: op.uid }
+  return { uid: op.object.metadata.uid, namespace: op.object.metadata.namespace ?? null }
 }

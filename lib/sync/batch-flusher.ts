@@ -1,4 +1,4 @@
-import type { WatchEvent } from '../kube/types.js'
+import type { RefusedObject, WatchEvent } from '../kube/types.js'
 import type { ResourceStore } from '../store/resource-store.js'
 import { countedWrite } from './counted-write.js'
 import { EventBatch } from './event-batch.js'
@@ -34,6 +34,8 @@ export class BatchFlusher {
   readonly #progress: FlushProgress
   readonly #stop: AbortController
   readonly #signal: AbortSignal
+  /** Events the Kubernetes edge refused since the last flush, dead-lettered by it. */
+  #refused: RefusedObject[] = []
   #chain: Promise<void> = Promise.resolve()
   #failure: { readonly error: unknown } | undefined
   #timer: NodeJS.Timeout | undefined
@@ -64,10 +66,16 @@ export class BatchFlusher {
     this.#batch.add(event)
   }
 
+  /** An event whose object the edge refused (lib/kube/served-object.ts): dead-lettered by the next flush. */
+  refuse(refused: RefusedObject): void {
+    this.#refused.push(refused)
+  }
+
   /** Flushes every FLUSH_INTERVAL_MS while anything (an event or a bookmark) waits, until close(). */
   start(): void {
     this.#timer ??= setInterval(() => {
-      if (this.#batch.lastResourceVersion !== undefined) void this.flush()
+      if (this.#batch.lastResourceVersion !== undefined || this.#refused.length > 0)
+        void this.flush()
     }, FLUSH_INTERVAL_MS)
   }
 
@@ -85,9 +93,14 @@ export class BatchFlusher {
   async #flushBatch(): Promise<void> {
     if (this.#failure) return
     const { ops, events, resourceVersion, oldestEventAt } = this.#batch.take()
-    if (resourceVersion === undefined) return
+    const refused = this.#refused
+    this.#refused = []
     const progress = this.#progress
     try {
+      // Stored before the checkpoint moves past them (docs/design.md#invariant-5-checkpoints-after-writes).
+      if (refused.length > 0)
+        progress.deadLettered += await this.#store.recordRefused(refused, 'watch')
+      if (resourceVersion === undefined) return
       if (ops.length > 0) {
         // An event the server refuses comes back as a dead letter, not as an error, and
         // the checkpoint below moves past it. The invariant holds: its write was answered

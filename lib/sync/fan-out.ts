@@ -49,8 +49,25 @@ export type RunOutput<R, E extends object> = { ok: boolean; durationMs: number }
 
 function selectResources(config: Config, ids: readonly string[] | undefined): ResourceRef[] {
   if (!ids) return [...config.resources]
-  // Input was validated; an id outside SYNC_RESOURCES is still allowed for a manual resync.
-  return ids.map((id) => parseResourceRef(id)).filter((r): r is ResourceRef => r !== undefined)
+  // Input was validated (and merged); an id outside SYNC_RESOURCES is still allowed for a manual resync.
+  const refs = ids
+    .map((id) => parseResourceRef(id))
+    .filter((r): r is ResourceRef => r !== undefined)
+  // One task per resource, whoever called: two would race for one lease.
+  return refs.filter((ref, i) => refs.findIndex((r) => r.id === ref.id) === i)
+}
+
+let tasks = 0
+
+/**
+ * The lease owner of one (invocation, resource) task: `<function>/<request id>#<n>`,
+ * n counted per process. A lease is taken again by its own owner
+ * (lib/store/bookkeeping/lease.ts), so two tasks sharing the invocation's id
+ * could both hold one resource's lease; each task's own owner cannot.
+ */
+export function taskOwner(invocationOwner: string): string {
+  tasks += 1
+  return `${invocationOwner}#${tasks}`
 }
 
 /**
@@ -101,7 +118,7 @@ async function runOne<R extends ResourceReport, E extends object>(
     if (fanOut.lease === false) return await fanOut.work(resolved, store, deadline.signal)
     const leased = await withLease(
       store,
-      { owner: deps.owner, resource: ref.id, ...deps.config.lease },
+      { owner: taskOwner(deps.owner), resource: ref.id, ...deps.config.lease },
       (lease) =>
         fanOut.work(
           resolved,

@@ -1,5 +1,5 @@
 import type { ClusterSource } from '../kube/cluster-source.js'
-import type { ListPage, ResolvedResource } from '../kube/types.js'
+import type { ListPage, RefusedObject, ResolvedResource } from '../kube/types.js'
 import { logger } from '../log.js'
 import type { ResourceStore } from '../store/resource-store.js'
 import type { WriteOp } from '../store/writes/write-op.js'
@@ -112,6 +112,7 @@ export async function listPass(
     consistent &&= page.consistent
     listResourceVersion = page.listResourceVersion
     const ops = diffInto(page, stored, seen, tally)
+    if (page.refused) await refuse(page.refused, seen, writes)
     // One write in flight while the next page is fetched: list and write overlap.
     await writes.overlap(ops)
     logPage(resolved, page, ops.length, tally)
@@ -132,6 +133,21 @@ export async function listPass(
 function inconsistentContinueAllowed(remainingMs: () => number): () => boolean {
   const startedListing = Date.now()
   return () => remainingMs() < (Date.now() - startedListing) * 2
+}
+
+/**
+ * Objects the Kubernetes edge refused (lib/kube/served-object.ts) are
+ * dead-lettered, and count as seen: a refused object whose uid was usable
+ * keeps its stored document (docs/design.md#invariant-2-no-false-deletes), and
+ * its dead letter is not pruned as "not listed".
+ */
+async function refuse(
+  refused: readonly RefusedObject[],
+  seen: Set<string>,
+  writes: PassWrites,
+): Promise<void> {
+  for (const r of refused) seen.add(r.key)
+  await writes.refuse(refused)
 }
 
 /** Diffs one page, counts it, and returns its writes. */

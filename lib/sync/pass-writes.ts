@@ -1,3 +1,4 @@
+import type { RefusedObject } from '../kube/types.js'
 import type { ResourceStore } from '../store/resource-store.js'
 import { addCounts, emptyCounts, type WriteCounts, type WriteOp } from '../store/writes/write-op.js'
 import { countedWrite } from './counted-write.js'
@@ -27,6 +28,16 @@ export class PassWrites {
     return countedWrite(this.#store.write(ops, this.#signal), (counts) =>
       addCounts(this.written, counts),
     )
+  }
+
+  /**
+   * Dead-letters the objects the Kubernetes edge refused (they count as dead
+   * letters), before anything that depends on the pass (the checkpoint) runs.
+   * A dry run stores nothing.
+   */
+  async refuse(refused: readonly RefusedObject[]): Promise<void> {
+    if (this.#dryRun || refused.length === 0) return
+    this.written.deadLettered += await this.#store.recordRefused(refused, 'reconcile')
   }
 
   /** Waits for the write in flight, then starts this one and returns: list and write overlap. */

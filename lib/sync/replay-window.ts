@@ -41,6 +41,11 @@ export async function replayWindow(
     fromResourceVersion: start.from,
     windowEndsAt: options.windowEndsAt,
     signal: start.signal,
+    // An event the edge refused is an event too: counted, and dead-lettered by the next flush.
+    onRefused: (refused) => {
+      progress.events++
+      flusher.refuse(refused)
+    },
   })
   flusher.start()
   let result: WatchWindowResult

@@ -13,10 +13,12 @@ export interface BenchArgs {
   readonly naiveCapMs: number
   /** The sync child runs with Lambda's heap flags for this memory (MB); 0: plain node. */
   readonly lambdaMemoryMb: number
+  /** Only the namespaced resync figure (namespace-resync.ts). */
+  readonly namespaceResyncOnly: boolean
 }
 
 export const usage =
-  'usage: npm run bench -- [--objects N] [--json] [--scale [--sizes 5000,20000,100000]] [--watch-events 1000] [--watch-rate 100] [--cpu-prof DIR] [--naive-cap-seconds 120] [--lambda-memory MB|0]'
+  'usage: npm run bench -- [--objects N] [--json] [--scale [--sizes 5000,20000,100000]] [--watch-events 1000] [--watch-rate 100] [--cpu-prof DIR] [--naive-cap-seconds 120] [--lambda-memory MB|0] [--namespace-resync-only]'
 
 function megabytes(value: string | undefined): number {
   if (value === undefined) return deployedReconcileMemoryMb()
@@ -45,6 +47,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       'cpu-prof': { type: 'string' },
       'naive-cap-seconds': { type: 'string', default: '120' },
       'lambda-memory': { type: 'string' },
+      'namespace-resync-only': { type: 'boolean', default: false },
     },
   })
   return {
@@ -56,6 +59,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     watchPerSecond: count('watch-rate', values['watch-rate']),
     naiveCapMs: count('naive-cap-seconds', values['naive-cap-seconds']) * 1000,
     lambdaMemoryMb: megabytes(values['lambda-memory']),
+    namespaceResyncOnly: values['namespace-resync-only'],
     ...(values['cpu-prof'] ? { cpuProfileDir: values['cpu-prof'] } : {}),
   }
 }

@@ -24,7 +24,7 @@ export const mappingFor = (resolved: ResolvedResource, cluster: string): Mapping
   cluster,
   apiVersion: resolved.apiVersion,
   kind: resolved.kind,
-  secrets: { syncData: false, hashKey: undefined },
+  secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
 })
 
 /** listMs: the paginated list of every object through our client, items discarded. */

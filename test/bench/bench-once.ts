@@ -21,6 +21,7 @@ import { ensureBenchObjects, listBenchObjects } from './seeding.js'
 import { percentile } from './stats.js'
 import { startSyncChild } from './sync-child.js'
 import { makeSteadyChanges } from './watch-lag.js'
+import { benchNamespaceResync } from './namespace-resync.js'
 import { unguarded } from '../../lib/resilience/circuit-breaker.js'
 
 export interface BenchOptions {
@@ -156,6 +157,12 @@ export async function benchOnce(env: StackEnv, options: BenchOptions): Promise<B
     log(`defaults resync: ${dResync.ms} ms, ${dResync.statements} writes`)
     const defaultsMemory = await defaults.exit()
     for (const name of [DB.tuned, DB.defaults]) await mongo.db(name).dropDatabase()
+    const namespaceResync = await benchNamespaceResync(env, mongo, {
+      objects,
+      collectionName,
+      nodeFlags,
+      log,
+    })
 
     const r = churned.report
     return {
@@ -184,6 +191,7 @@ export async function benchOnce(env: StackEnv, options: BenchOptions): Promise<B
           lagP99Ms: percentile(lags, 99),
         },
         memory: { peakRssMb: memory.peakRssMb, peakHeapMb: memory.peakHeapMb },
+        namespaceResync,
       },
       extras: {
         tuned: describeSettings(tunedSettings),

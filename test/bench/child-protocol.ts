@@ -4,7 +4,12 @@ import type { MemoryPeak } from './memory-sampler.js'
 
 /** What run.ts tells child-sync.ts to do, over the IPC channel. */
 export type ChildCommand =
-  | { readonly type: 'reconcile'; readonly id: number }
+  | {
+      readonly type: 'reconcile'
+      readonly id: number
+      /** A manual resync of these namespaces; absent: a scheduled reconcile (`{}`). */
+      readonly namespaces?: readonly string[]
+    }
   | { readonly type: 'watch'; readonly id: number; readonly windowSeconds: number }
   | { readonly type: 'exit' }
 

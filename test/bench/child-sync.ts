@@ -15,6 +15,7 @@ import { startMemorySampler } from './memory-sampler.js'
 import { monitorWrites } from './write-monitor.js'
 import { Breakers } from '../../lib/resilience/circuit-breaker.js'
 import { createPacing } from '../../lib/store/writes/adaptive-pacing.js'
+import { secretValuePolicy } from '../../lib/runtime/fetched-secrets.js'
 
 /*
  * Our sync, alone in its own process so that its memory can be sampled
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     { requestTimeoutMs: config.k8s.requestTimeoutMs, guard: breakers.guardOf('kubernetes') },
   )
   const source = clusterSource(kube, config)
-  const secrets = { syncData: config.secrets.syncData, hashKey: config.secrets.hashKey }
+  const secrets = secretValuePolicy(config, {})
   const deps = (deadline: ReturnType<typeof createDeadline>) => ({
     config,
     source,
@@ -83,7 +84,8 @@ async function main(): Promise<void> {
     const t0 = performance.now()
     try {
       if (command.type === 'reconcile') {
-        const output = await runReconcile(deps(deadline), {})
+        const input = command.namespaces ? { namespaces: [...command.namespaces] } : {}
+        const output = await runReconcile(deps(deadline), input)
         const report = output.resources[0]!
         if (report.status !== 'complete')
           throw new Error(`reconcile ${report.status}: ${report.error}`)

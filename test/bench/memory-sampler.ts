@@ -9,6 +9,8 @@ export interface MemoryPeak {
    * keeps alive (an upper bound, as it is read when V8 reports the collection).
    */
   readonly peakLiveHeapMb: number
+  /** The kernel's high-water mark of RSS (getrusage maxrss): exact, where the samples may miss a spike. */
+  readonly maxRssMb: number
   readonly samples: number
 }
 
@@ -54,6 +56,7 @@ export function startMemorySampler(intervalMs = 50): {
     peakRssMb: mb(rss),
     peakHeapMb: mb(heap),
     peakLiveHeapMb: mb(live),
+    maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
     samples,
   })
   return {
@@ -64,6 +67,7 @@ export function startMemorySampler(intervalMs = 50): {
         peakRssMb: mb(phaseRss),
         peakHeapMb: mb(phaseHeap),
         peakLiveHeapMb: mb(phaseLive),
+        maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
         samples,
       }
       phaseRss = 0

@@ -1,4 +1,6 @@
-/** The issue's JSON shape (milliseconds, megabytes), exactly these fields. */
+import type { NamespaceResyncFigure } from './namespace-resync.js'
+
+/** The issue's JSON shape (milliseconds, megabytes), and the namespaced resync's figure. */
 export interface BenchResult {
   objects: number
   baseline: {
@@ -20,6 +22,8 @@ export interface BenchResult {
   syncDefaults: { initialMs: number; resyncMs: number }
   watch: { events: number; lagP50Ms: number; lagP99Ms: number }
   memory: { peakRssMb: number; peakHeapMb: number }
+  /** A namespaced resync alone and beside other clusters' documents (namespace-resync.ts). */
+  namespaceResync: NamespaceResyncFigure
 }
 
 /** What the run saw besides the issue's fields (printed, and used by the scale docs). */

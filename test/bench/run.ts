@@ -3,6 +3,7 @@ import { benchOnce } from './bench-once.js'
 import { writeScaleDocs } from './scale-docs.js'
 import { ensureStack } from './stack.js'
 import { formatTable } from './table.js'
+import { namespaceResyncOnly } from './namespace-resync-only.js'
 
 /*
  * npm run bench -- [--objects N] [--json] [--scale]: see docs/benchmarks.md.
@@ -15,6 +16,11 @@ const log = (line: string) => console.error(`bench: ${line}`)
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2))
   const env = await ensureStack(log)
+  if (args.namespaceResyncOnly) {
+    const figure = await namespaceResyncOnly(env, args, log)
+    console.log(JSON.stringify({ objects: args.objects, namespaceResync: figure }))
+    return
+  }
   const run = (objects: number) =>
     benchOnce(env, {
       objects,

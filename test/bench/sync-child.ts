@@ -15,7 +15,8 @@ type Watched = Extract<ChildReply, { type: 'watched' }>
 
 /** run.ts's handle on one child-sync.ts process. */
 export interface SyncChild {
-  reconcile(): Promise<Reconciled>
+  /** A reconcile (`{}`), or a manual resync of these namespaces. */
+  reconcile(namespaces?: readonly string[]): Promise<Reconciled>
   watch(windowSeconds: number): Promise<Watched>
   /** Ends the child; resolves with the peak memory it sampled over its life. */
   exit(): Promise<MemoryPeak>
@@ -38,7 +39,7 @@ async function bundleChild(): Promise<{ script: string; remove: () => Promise<vo
     outfile: script,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'cjs',
     ...deployedBundleSettings(),
     logLevel: 'error',
@@ -88,7 +89,8 @@ export async function startSyncChild(
     return (await reply) as T
   }
   return {
-    reconcile: () => ask<Reconciled>({ type: 'reconcile', id: ++id }),
+    reconcile: (namespaces) =>
+      ask<Reconciled>({ type: 'reconcile', id: ++id, ...(namespaces ? { namespaces } : {}) }),
     watch: (windowSeconds) => ask<Watched>({ type: 'watch', id: ++id, windowSeconds }),
     async exit() {
       const reply = await ask<Extract<ChildReply, { type: 'memory' }>>({ type: 'exit' })

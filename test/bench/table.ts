@@ -62,6 +62,11 @@ export function formatTable({ result: r, extras: x }: BenchOutcome): string {
       `${perThousand(r.sync.initialMs, n)} ms`,
       `resync ${perThousand(r.sync.resyncMs, n)} ms`,
     ],
+    [
+      'namespaced resync: alone / beside',
+      `${r.namespaceResync.aloneMs} / ${r.namespaceResync.besideMs} ms`,
+      `${r.namespaceResync.objects} objects, ${r.namespaceResync.otherDocuments} other clusters' documents beside: ${r.namespaceResync.ratio}x (target <= 1.5x)`,
+    ],
   ]
   const w0 = Math.max(...rows.map((row) => row[0].length))
   const w1 = Math.max(...rows.map((row) => row[1].length))

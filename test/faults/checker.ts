@@ -19,6 +19,8 @@ export interface Target {
   readonly kind: string
   /** The namespaces the scenario synced; absent = the whole cluster. */
   readonly namespaces?: readonly string[]
+  /** Secrets only: the SECRET_MODE the scenario ran with; default `metadata`, the functions' default. */
+  readonly secretMode?: 'metadata' | 'redacted' | 'hmac'
 }
 
 export interface Divergence {
@@ -61,10 +63,26 @@ interface StoredDoc {
   uid: string
   resourceVersion: string
   namespace: string | null
-  object?: { data?: Record<string, unknown>; stringData?: Record<string, unknown> }
+  object?: {
+    data?: Record<string, unknown>
+    stringData?: Record<string, unknown>
+    metadata?: { annotations?: Record<string, unknown> }
+  }
 }
 
 const redactedValue = /^(<redacted>|hmac-sha256:[0-9a-f]{64})$/
+
+/**
+ * docs/design.md#secret-values: the annotations whose values a stored Secret
+ * keeps by default (keys stored percent-encoded, docs/design.md#key-encoding);
+ * every other value is `<redacted>`.
+ */
+const keptAnnotations = new Set([
+  'kubernetes%2Eio/service-account%2Ename',
+  'kubernetes%2Eio/service-account%2Euid',
+  'meta%2Ehelm%2Esh/release-name',
+  'meta%2Ehelm%2Esh/release-namespace',
+])
 
 export async function liveObjects(
   kc: KubeConfig,
@@ -99,7 +117,8 @@ export async function divergence(
     if (stored.has(doc.uid)) malformed.push(`${doc._id} (duplicate uid)`)
     stored.set(doc.uid, doc)
   }
-  const secretLeaks = target.kind === 'Secret' ? leaksOf(live, docs) : []
+  const secretLeaks =
+    target.kind === 'Secret' ? leaksOf(live, docs, target.secretMode ?? 'metadata') : []
   return {
     resource: target.resource,
     live: live.size,
@@ -117,10 +136,16 @@ export async function divergence(
   }
 }
 
-/** Every stored Secret value must be redacted or an HMAC; no live value may appear anywhere in a document. */
+/**
+ * In metadata mode a stored Secret is its apiVersion, kind and metadata only;
+ * otherwise every stored value is redacted or an HMAC. In every mode each
+ * annotation value outside the allowlist is `<redacted>`, and no live value
+ * may appear anywhere in a document.
+ */
 function leaksOf(
   live: Map<string, { data?: Record<string, string> }>,
   docs: readonly StoredDoc[],
+  mode: NonNullable<Target['secretMode']>,
 ): string[] {
   const leaks: string[] = []
   const needles = new Set<string>()
@@ -132,6 +157,15 @@ function leaksOf(
     }
   }
   for (const doc of docs) {
+    const fields = Object.keys(doc.object ?? {}).filter(
+      (k) => !['kind', 'apiVersion', 'metadata'].includes(k),
+    )
+    if (mode === 'metadata' && fields.length > 0)
+      leaks.push(`${doc._id} holds more than metadata (${fields.join(', ')})`)
+    for (const [key, value] of Object.entries(doc.object?.metadata?.annotations ?? {})) {
+      if (!keptAnnotations.has(key) && value !== '<redacted>')
+        leaks.push(`${doc._id} annotation ${key} is not redacted`)
+    }
     for (const field of ['data', 'stringData'] as const) {
       for (const [key, value] of Object.entries(doc.object?.[field] ?? {})) {
         if (typeof value !== 'string' || !redactedValue.test(value))

@@ -31,6 +31,7 @@ export interface ResourceReport {
   readonly pages?: number
   readonly events?: number
   readonly relists?: number
+  readonly relistNeeded?: boolean
 }
 
 export interface InvocationResult {

@@ -59,6 +59,8 @@ const fromStack = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_EC2_METADATA_DISABLED',
+  // The rows behind the HTTP fault proxy reach a plain http:// API server (test/stack/up.ts).
+  'ALLOW_INSECURE_TLS',
 ]
 
 export class ScenarioContext {

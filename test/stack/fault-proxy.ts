@@ -54,11 +54,11 @@ export interface FaultProxy {
 
 const hopByHop = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host']
 
-function forwardHeaders(headers: IncomingHttpHeaders, host: string, watch: boolean) {
+function forwardHeaders(headers: IncomingHttpHeaders, host: string, plain: boolean) {
   const out: IncomingHttpHeaders = { ...headers, host }
   for (const name of hopByHop.slice(0, -1)) delete out[name]
-  // Watch events are counted on the wire, so they must arrive uncompressed.
-  if (watch) out['accept-encoding'] = 'identity'
+  // Watch events are counted on the wire, and rewritten bodies read: both must arrive uncompressed.
+  if (plain) out['accept-encoding'] = 'identity'
   return out
 }
 
@@ -78,6 +78,27 @@ function requestInfo(req: IncomingMessage): RequestInfo {
     watch,
     continueToken: url.searchParams.get('continue') ?? undefined,
   }
+}
+
+// Passes the answer through `rewrite`: each newline-terminated event of a watch as it
+// arrives, or the whole body of anything else.
+function rewriteBody(
+  upstream: IncomingMessage,
+  res: ServerResponse,
+  watch: boolean,
+  rewrite: (text: string) => string,
+) {
+  let pending = ''
+  upstream.setEncoding('utf8')
+  upstream.on('data', (chunk: string) => {
+    pending += chunk
+    if (!watch) return
+    for (let i = pending.indexOf('\n'); i !== -1; i = pending.indexOf('\n')) {
+      res.write(`${rewrite(pending.slice(0, i))}\n`)
+      pending = pending.slice(i + 1)
+    }
+  })
+  upstream.on('end', () => res.end(watch ? pending : rewrite(pending)))
 }
 
 // Passes through the bytes up to the end of the n-th newline-terminated watch event, then kills
@@ -130,6 +151,7 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
     info: RequestInfo,
     entry: LoggedRequest,
     cutAt?: number,
+    rewrite?: (text: string) => string,
   ) => {
     const upstreamReq = request({
       protocol: upstream.protocol,
@@ -137,14 +159,17 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
       port: upstream.port,
       method: req.method,
       path: req.url,
-      headers: forwardHeaders(req.headers, upstream.host, info.watch),
+      headers: forwardHeaders(req.headers, upstream.host, info.watch || rewrite !== undefined),
       agent,
     })
     upstreamReq.on('response', (upRes) => {
       entry.status = upRes.statusCode
-      res.writeHead(upRes.statusCode ?? 502, responseHeaders(upRes.headers))
+      const headers = responseHeaders(upRes.headers)
+      if (rewrite) delete headers['content-length']
+      res.writeHead(upRes.statusCode ?? 502, headers)
       res.flushHeaders()
       if (cutAt !== undefined) cutAfterEvents(upRes, res, cutAt)
+      else if (rewrite) rewriteBody(upRes, res, info.watch, rewrite)
       else upRes.pipe(res)
     })
     upstreamReq.on('error', (error) => {
@@ -199,6 +224,8 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
         return forward(req, res, info, entry)
       case 'cutWatch':
         return forward(req, res, info, entry, action.afterEvents)
+      case 'rewrite':
+        return forward(req, res, info, entry, undefined, action.rewrite)
       default:
         return forward(req, res, info, entry)
     }

@@ -21,6 +21,11 @@ export type FaultAction =
   | { kind: 'reset' }
   /** Forward after a pause. */
   | { kind: 'delay'; ms: number }
+  /**
+   * Forward, rewriting what the server sent: a list's whole body, or each line
+   * (event) of a watch. A server or proxy we must not trust, for the edge checks.
+   */
+  | { kind: 'rewrite'; rewrite: (text: string) => string }
 
 export interface FaultRuleSpec {
   match: (req: RequestInfo) => boolean

@@ -139,6 +139,10 @@ async function upLocked(): Promise<StackEnv> {
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The one place the tests accept insecure transport (docs/security.md#transport): the HTTP
+    // fault proxy (test/stack/fault-proxy.ts) is a plain http:// API server, and a MONGODB_URI
+    // of your own may be plain text to another host. Tests of the refusal set it to false.
+    ALLOW_INSECURE_TLS: 'true',
   })
   writeEnvFile(env)
   log(`ready in ${Date.now() - t0} ms; environment in ${files.env}`)

@@ -38,6 +38,9 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30000,
       watchTimeoutMs: 60000,
       listPageSize: 500,
+      listPageMaxBytes: 32 * 1024 * 1024,
+      listPageMinSize: 1,
+      watchLineMaxBytes: 8 * 1024 * 1024,
     })
     expect(c.bulkWrite).toEqual({ batchSize: 100, maxConcurrent: 3, batchDelayMs: 100 })
     expect(c.features).toEqual({
@@ -51,7 +54,17 @@ describe('loadConfig', () => {
     expect(c.pacing).toEqual({ latencyTargetMs: 5000, maxDelayMs: 2000 })
     expect(c.clusterName).toBe('default')
     expect(c.watchWindowSeconds).toBe(50)
-    expect(c.secrets).toEqual({ syncData: false, hashKey: undefined, hashKeySecretId: undefined })
+    expect(c.secrets).toEqual({
+      mode: 'metadata',
+      hashKey: undefined,
+      hashKeySecretId: undefined,
+      annotationAllowlist: [
+        'kubernetes.io/service-account.name',
+        'kubernetes.io/service-account.uid',
+        'meta.helm.sh/release-name',
+        'meta.helm.sh/release-namespace',
+      ],
+    })
     expect(c.resources.map((r) => r.id)).toEqual([
       'v1/pods',
       'v1/configmaps',
@@ -90,7 +103,9 @@ describe('loadConfig', () => {
       SYNC_RESOURCES: 'v1/pods, apps/v1/deployments,example.com/v1alpha1/widgets,v1/pods',
       K8S_LIST_PAGE_SIZE: '250',
       WATCH_WINDOW_SECONDS: '30',
-      SYNC_SECRET_DATA: 'true',
+      SECRET_MODE: 'HMAC',
+      SECRET_ANNOTATION_ALLOWLIST: 'example.com/owner, team',
+      SYNC_SECRET_DATA: 'false',
       SECRET_HASH_KEY: 'a-key-of-sixteen-chars',
       SECRET_HASH_KEY_SECRET_ID: 'prod/hash',
       RUN_BUDGET_MS: '60000',
@@ -136,9 +151,10 @@ describe('loadConfig', () => {
       plural: 'widgets',
     })
     expect(c.secrets).toEqual({
-      syncData: true,
+      mode: 'hmac',
       hashKey: 'a-key-of-sixteen-chars',
       hashKeySecretId: 'prod/hash',
+      annotationAllowlist: ['example.com/owner', 'team'],
     })
     expect(c.watchWindowSeconds).toBe(30)
     expect(c.runBudgetMs).toBe(60000)
@@ -207,6 +223,17 @@ describe('loadConfig', () => {
     )
   })
 
+  it('refuses more than 100 resources in SYNC_RESOURCES, counted after merging repeats', () => {
+    const resources = (n: number) => Array.from({ length: n }, (_, i) => `v1/r${i}`)
+
+    expect(problemsOf({ SYNC_RESOURCES: resources(101).join(',') })[0]).toContain(
+      '101 resources listed, at most 100',
+    )
+    expect(
+      loadConfig({ SYNC_RESOURCES: [...resources(100), 'v1/r0'].join(',') }).resources,
+    ).toHaveLength(100)
+  })
+
   it('rejects a pool minimum above the maximum', () => {
     expect(problemsOf({ MONGO_POOL_MIN: '20', MONGO_POOL_MAX: '10' })[0]).toMatch(
       /^MONGO_POOL_MIN=20 .*MONGO_POOL_MAX=10/,
@@ -226,6 +253,59 @@ describe('loadConfig', () => {
       /^LEASE_RENEW_INTERVAL_MS=20000 .*below LEASE_TTL_MS.*LEASE_TTL_MS=20000/,
     )
     expect(problemsOf({ LEASE_TTL_MS: '20001' })).toEqual([])
+  })
+
+  it('keeps Secrets metadata only unless SECRET_MODE says otherwise', () => {
+    expect(loadConfig({}).secrets.mode).toBe('metadata')
+    for (const mode of ['metadata', 'redacted', 'plain'] as const) {
+      expect(loadConfig({ SECRET_MODE: mode }).secrets.mode).toBe(mode)
+    }
+    expect(loadConfig({ SECRET_MODE: 'hmac', SECRET_HASH_KEY_SECRET_ID: 'h' }).secrets.mode).toBe(
+      'hmac',
+    )
+    expect(problemsOf({ SECRET_MODE: 'values' })[0]).toMatch(
+      /^SECRET_MODE="values" is invalid: expected metadata, redacted, hmac or plain/,
+    )
+  })
+
+  it('reads the old Secret variables as the modes they meant', () => {
+    expect(loadConfig({ SYNC_SECRET_DATA: 'true' }).secrets.mode).toBe('plain')
+    expect(loadConfig({ SYNC_SECRET_DATA: 'false' }).secrets.mode).toBe('metadata')
+    expect(loadConfig({ SECRET_HASH_KEY: 'a-key-of-sixteen-chars' }).secrets.mode).toBe('hmac')
+    expect(loadConfig({ SECRET_HASH_KEY_SECRET_ID: 'prod/hash' }).secrets.mode).toBe('hmac')
+    // As before SECRET_MODE: storing the values won over hashing them.
+    expect(
+      loadConfig({ SYNC_SECRET_DATA: 'true', SECRET_HASH_KEY: 'a-key-of-sixteen-chars' }).secrets
+        .mode,
+    ).toBe('plain')
+    expect(loadConfig({ SYNC_SECRET_DATA: 'true', SECRET_MODE: 'plain' }).secrets.mode).toBe(
+      'plain',
+    )
+  })
+
+  it('refuses Secret settings that say two things, naming the replacement', () => {
+    expect(problemsOf({ SECRET_MODE: 'metadata', SYNC_SECRET_DATA: 'true' })).toEqual([
+      'SYNC_SECRET_DATA=true is invalid: expected it unset with SECRET_MODE=metadata (SYNC_SECRET_DATA=true is the old name of SECRET_MODE=plain)',
+    ])
+    expect(problemsOf({ SECRET_MODE: 'hmac' })[0]).toMatch(
+      /^SECRET_MODE=hmac is invalid: expected a key in SECRET_HASH_KEY_SECRET_ID/,
+    )
+    expect(problemsOf({ SECRET_MODE: 'redacted', SECRET_HASH_KEY_SECRET_ID: 'h' })[0]).toMatch(
+      /^SECRET_MODE=redacted is invalid: expected hmac, or SECRET_HASH_KEY_SECRET_ID unset/,
+    )
+  })
+
+  it('reads the Secret annotation allowlist, none keeping no value', () => {
+    expect(loadConfig({ SECRET_ANNOTATION_ALLOWLIST: 'none' }).secrets.annotationAllowlist).toEqual(
+      [],
+    )
+    expect(
+      loadConfig({ SECRET_ANNOTATION_ALLOWLIST: 'a.example.com/x,y,,y' }).secrets
+        .annotationAllowlist,
+    ).toEqual(['a.example.com/x', 'y'])
+    expect(problemsOf({ SECRET_ANNOTATION_ALLOWLIST: 'a b' })[0]).toMatch(
+      /^SECRET_ANNOTATION_ALLOWLIST="a b" is invalid: .*\(entry "a b" is not an annotation key\)/,
+    )
   })
 
   it('never echoes a secret value in an error', () => {

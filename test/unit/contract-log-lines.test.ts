@@ -166,7 +166,7 @@ async function writeSecretsWithOneBrokenPipe(): Promise<void> {
       cluster: 'c',
       apiVersion: 'v1',
       kind: 'Secret',
-      secrets: { syncData: false, hashKey: undefined },
+      secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
     },
     config: loadConfig({ BULK_WRITE_MAX_CONCURRENT: '1', ENABLE_CIRCUIT_BREAKER: 'false' }),
     atomicConditionalWrites: true,

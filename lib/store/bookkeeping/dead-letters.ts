@@ -16,8 +16,12 @@ export const DEAD_LETTER_COLLECTION = 'sync_dead_letters'
 
 export type DeadLetterSource = 'reconcile' | 'watch'
 
-/** A rejection's kind, or `failed`: retries used up (or a fatal error) on the whole chunk. */
-export type DeadLetterKind = RejectionKind | 'failed'
+/**
+ * A rejection's kind, `failed`: retries used up (or a fatal error) on the whole
+ * chunk, or `invalid-object`: refused at the Kubernetes edge, never sent
+ * (refused-objects.ts).
+ */
+export type DeadLetterKind = RejectionKind | 'failed' | 'invalid-object'
 
 export interface DeadLetter {
   /** `<cluster>/<resource>/<uid>`. */

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb'
 import { isDuplicateKeyError, writeErrorsOf } from '../connection/driver-errors.js'
-import { isNewer } from '../documents/resource-version.js'
+import { areComparable, isNewer } from '../documents/resource-version.js'
 
 /**
  * A tombstone says "this uid is gone, as of this resourceVersion". Kubernetes
@@ -18,7 +18,16 @@ export interface Tombstone {
   deletedAt: Date
 }
 
-const TOMBSTONE_COLLECTION = 'sync_tombstones'
+export const TOMBSTONE_COLLECTION = 'sync_tombstones'
+
+/**
+ * Indexes besides `_id` (docs/design.md#indexes): the prune after a complete
+ * list reads one (cluster, resource). The TTL index on `deletedAt` is
+ * expiry.ts's.
+ */
+export const tombstoneIndexes = [
+  { key: { cluster: 1, resource: 1 }, name: 'cluster_resource' },
+] as const
 
 export function tombstonesOf(db: Db): Collection<Tombstone> {
   return db.collection<Tombstone>(TOMBSTONE_COLLECTION)
@@ -90,38 +99,75 @@ export async function writeTombstones(
 const PRUNE_SLICE = 1000
 
 /**
- * A complete list at `upToResourceVersion` shows every live object, so
- * tombstones at or below it protect nothing any more: a stale page older than
- * that list can no longer arrive. Compared in JS (isNewer), since the store
- * would compare the strings lexicographically. Returns how many were removed.
+ * How much older than the list's start a tombstone of an opaque version must
+ * be to count as seen by the list: clocks of different invocations disagree
+ * by far less.
+ */
+export const CLOCK_MARGIN_MS = 60_000
+
+/** A complete list: its resourceVersion and, when known, when it started listing. */
+export interface CompleteList {
+  readonly resourceVersion: string
+  readonly startedAt?: Date
+}
+
+/**
+ * Whether a complete list makes a tombstone moot: a stale page older than
+ * the list can no longer arrive, and the list shows every live object. At or
+ * below the list's version where both are decimal; otherwise (an opaque
+ * version, which has no order) when the tombstone was written before the
+ * list started, so the delete it records happened before the list read, or
+ * when the versions are equal.
+ */
+export function supersededBy(
+  tombstone: Pick<Tombstone, 'resourceVersion' | 'deletedAt'>,
+  list: CompleteList,
+): boolean {
+  const rv = tombstone.resourceVersion
+  if (areComparable(rv, list.resourceVersion)) return !isNewer(rv, list.resourceVersion)
+  if (rv === list.resourceVersion) return true
+  return (
+    list.startedAt !== undefined &&
+    tombstone.deletedAt instanceof Date &&
+    tombstone.deletedAt.getTime() < list.startedAt.getTime() - CLOCK_MARGIN_MS
+  )
+}
+
+/**
+ * A complete list retires the resource's tombstones it makes moot
+ * (supersededBy). Compared in JS, since the store would compare the strings
+ * lexicographically. Returns how many were removed.
  */
 export function pruneTombstones(
   db: Db,
   cluster: string,
   resourceId: string,
-  upToResourceVersion: string,
+  list: CompleteList,
 ): Promise<number> {
-  return pruneTombstonesWhere(db, cluster, resourceId, (rv) => !isNewer(rv, upToResourceVersion))
+  return pruneTombstonesWhere(db, cluster, resourceId, (t) => supersededBy(t, list))
 }
 
 /**
- * Removes the resource's tombstones whose resourceVersion `prune` accepts,
- * deciding in JS (the store would compare version strings lexicographically).
- * Returns how many were removed.
+ * Removes the resource's tombstones that `prune` accepts, deciding in JS (the
+ * store would compare version strings lexicographically). The filter is the
+ * `cluster_resource` index on MongoDB; on a server without cheap non-`_id`
+ * filters (server-profile.ts) it reads the whole collection, which the prune
+ * itself and the expiry (expiry.ts) keep to recent deletes. Returns how many
+ * were removed.
  */
 export async function pruneTombstonesWhere(
   db: Db,
   cluster: string,
   resourceId: string,
-  prune: (resourceVersion: string) => boolean,
+  prune: (tombstone: Pick<Tombstone, 'resourceVersion' | 'deletedAt'>) => boolean,
 ): Promise<number> {
   const tombstones = tombstonesOf(db)
   const chosen: string[] = []
   const cursor = tombstones.find(
     { cluster, resource: resourceId },
-    { projection: { _id: 1, resourceVersion: 1 } },
+    { projection: { _id: 1, resourceVersion: 1, deletedAt: 1 } },
   )
-  for await (const t of cursor) if (prune(t.resourceVersion)) chosen.push(t._id)
+  for await (const t of cursor) if (prune(t)) chosen.push(t._id)
   let removed = 0
   for (let i = 0; i < chosen.length; i += PRUNE_SLICE) {
     const result = await tombstones.deleteMany({ _id: { $in: chosen.slice(i, i + PRUNE_SLICE) } })

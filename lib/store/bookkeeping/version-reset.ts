@@ -67,6 +67,7 @@ export function pruneTombstonesAbove(
     db,
     cluster,
     resourceId,
-    (rv) => areComparable(rv, listResourceVersion) && isNewer(rv, listResourceVersion),
+    ({ resourceVersion: rv }) =>
+      areComparable(rv, listResourceVersion) && isNewer(rv, listResourceVersion),
   )
 }

@@ -3,11 +3,13 @@ import { clientOptions } from './client-options.js'
 import type { Config } from '../../config.js'
 import { notTransient } from '../../classify.js'
 import { FatalOperationError, SyncError } from '../../errors.js'
+import { enforceSecureTransport } from '../../insecure-transport.js'
 import { errorFields, logger } from '../../log.js'
 import { redactUri } from '../../redact.js'
 import { retryWithBackoff, sleep, type RetryPolicy } from '../../retry.js'
 import { createHealthTracker, ReadyState, type ReadyStateValue } from './health.js'
 import { registerUriSecrets } from './secret.js'
+import { insecureMongoTransport, mongoUriShape } from './transport.js'
 
 /** The fault-tolerance spec: "Disconnection: automatic reconnection after 1s delay". */
 const RECONNECT_DELAY_MS = 1000
@@ -127,6 +129,13 @@ export class MongoConnection {
   async #connectFresh(options: ConnectOptions): Promise<Db> {
     const config = this.#config
     const uri = this.#resolveUri(options)
+    const { hosts } = mongoUriShape(uri)
+    enforceSecureTransport(
+      'mongodb',
+      `MongoDB at ${hosts.join(',')}`,
+      insecureMongoTransport(uri),
+      config.allowInsecureTls,
+    )
     this.#health = createHealthTracker()
     this.#health.readyState = ReadyState.connecting
     try {

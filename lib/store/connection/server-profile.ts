@@ -2,6 +2,10 @@ import type { Db } from 'mongodb'
 
 /**
  * What the server behind a Db can promise, learnt once per Db from buildInfo.
+ * This is the one place that knows which server is which: everything that
+ * works around the local stand-in (FerretDB 1.x) asks for a capability here,
+ * never for the server's name, so MongoDB's behaviour is the design and the
+ * stand-in's quirks are flags (docs/design.md#server-profile).
  *
  * `atomicConditionalWrites`: an update or delete whose filter tests more than
  * `_id` (our compare-and-swap on resourceVersion) is matched and applied
@@ -19,6 +23,12 @@ export interface ServerProfile {
    * looking up 10 ids one by one then beats one `$in`, which scans everything.
    */
   readonly readByIdOnly: boolean
+  /**
+   * The server removes expired documents itself (a TTL index: `expireAfterSeconds`
+   * on a Date field). FerretDB 1.x has no TTL indexes: there the store sweeps
+   * expired bookkeeping itself (bookkeeping/expiry.ts).
+   */
+  readonly ttlIndexes: boolean
   readonly server: string
 }
 
@@ -28,10 +38,16 @@ async function detect(db: Db): Promise<ServerProfile> {
   const info = await db.command({ buildInfo: 1 })
   const ferret: unknown = info.ferretdbVersion
   if (typeof ferret === 'string')
-    return { atomicConditionalWrites: false, readByIdOnly: true, server: `FerretDB ${ferret}` }
+    return {
+      atomicConditionalWrites: false,
+      readByIdOnly: true,
+      ttlIndexes: false,
+      server: `FerretDB ${ferret}`,
+    }
   return {
     atomicConditionalWrites: true,
     readByIdOnly: false,
+    ttlIndexes: true,
     server: `MongoDB ${String(info.version)}`,
   }
 }

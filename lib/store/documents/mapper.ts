@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/types.js'
 import { decodeKeys, encodeKeys } from './key-encoding.js'
-import { hideSecretValues, isCoreSecret, type SecretValuePolicy } from './secret-values.js'
+import { hideSecretValues, isSecretKind, type SecretValuePolicy } from './secret-values.js'
 
 /** One document per live object (docs/design.md#inventory-documents). */
 export interface InventoryDocument {
@@ -23,6 +23,7 @@ export interface MappingContext {
   /** As discovery serves it (`v1`, `apps/v1`): list items carry no apiVersion of their own. */
   readonly apiVersion: string
   readonly kind: string
+  /** SECRET_MODE, its HMAC key and the annotation allowlist: applied to any kind named Secret. */
   readonly secrets: SecretValuePolicy
 }
 
@@ -57,7 +58,7 @@ export function toDocument(
   const apiVersion = ctx.apiVersion || object.apiVersion || ''
   const kind = ctx.kind || object.kind || ''
   let served = withoutManagedFields(object)
-  if (isCoreSecret(apiVersion, kind)) served = hideSecretValues(served, ctx.secrets)
+  if (isSecretKind(kind)) served = hideSecretValues(served, ctx.secrets)
   return {
     _id: documentIdOf(ctx.cluster, metadata.uid),
     cluster: ctx.cluster,
@@ -73,7 +74,7 @@ export function toDocument(
   }
 }
 
-/** The object as served (minus managedFields, and minus Secret values unless synced). */
+/** The object as served (minus managedFields, and minus what SECRET_MODE hides of a Secret). */
 export function fromDocument(document: Pick<InventoryDocument, 'object'>): KubeObject {
   return decodeKeys(document.object) as KubeObject
 }

@@ -5,10 +5,22 @@ import type { Invocation } from '../invoke.js'
 import { statusOf, type Scenario, type ScenarioContext } from '../scenario.js'
 import { stateId, targets } from './common.js'
 
-/** The handler keeps 10 s of the budget back (DEFAULT_SAFETY_MARGIN_MS): 14 s leaves 4 s of work. */
-const BUDGET_MS = 14_000
-/** Mid-write: 40 ConfigMaps in chunks of 5, each chunk about 1.2 s behind 300 ms of latency. */
+/*
+ * The handler keeps 10 s of the budget back (DEFAULT_SAFETY_MARGIN_MS): 20 s
+ * leaves 10 s of work. The faults start only once the run is past its setup
+ * (connect, indexes, lease, version index), so a slow cold start on a busy
+ * machine cannot spend the budget before the list or the writes begin.
+ */
+const BUDGET_MS = 20_000
+/** Mid-list: every Widget page (2 objects) takes 800 ms; a full list needs about 24 s. */
+const PAGE_DELAY_MS = 800
+/**
+ * Mid-write: 40 ConfigMaps in 10 chunks of 4; after the first, each chunk takes
+ * 1.5-2.5 s, so the budget ends with some written and some not started, and a
+ * chunk in flight at the deadline still leaves time to release the lease.
+ */
 const MID_WRITE_BUDGET_MS = 20_000
+const WRITE_LATENCY_MS = 1_200
 
 function ranMs(inv: Invocation): number {
   const first = Date.parse(String(inv.logs[0]?.timestamp ?? ''))
@@ -34,7 +46,7 @@ export const row11: Scenario = {
     const widgets = 'example.com/v1/widgets'
     const all = [...targets([widgets]), ...targets([cm], namespaces)]
 
-    // Mid-list: every Widget page (2 objects) takes 400 ms (fault proxy); a full list needs ~12 s.
+    // Mid-list: every Widget page is delayed by the fault proxy.
     const full = await ctx.invoke('reconcile', {}, ctx.env({ SYNC_RESOURCES: widgets }))
     ctx.expect(full.exitCode === 0, `initial reconcile exit ${full.exitCode}`)
     await churn(ctx.kc, widgets, namespaces, { creates: 5, updates: 5, deletes: 5 })
@@ -43,7 +55,7 @@ export const row11: Scenario = {
     ctx.defer(() => proxy.close())
     proxy.addRule({
       match: and(isList, pathMatches(/\/widgets$/)),
-      action: { kind: 'delay', ms: 400 },
+      action: { kind: 'delay', ms: PAGE_DELAY_MS },
       times: Infinity,
     })
     ctx.faultStarts()
@@ -62,6 +74,7 @@ export const row11: Scenario = {
       midList.exitCode === 2 && statusOf(midList, widgets) === 'partial',
       `mid-list: exit ${midList.exitCode}, ${statusOf(midList, widgets)}`,
     )
+    ctx.expect((r1?.pages ?? 0) > 0, `mid-list run listed no page: ${r1?.error}`)
     ctx.expect(r1?.deleted === 0, `mid-list run deleted ${r1?.deleted}`)
     ctx.expect(
       ranMs(midList) < BUDGET_MS,
@@ -73,27 +86,35 @@ export const row11: Scenario = {
     )
     ctx.note(`mid-list: ${r1?.pages} pages, stopped after ${ranMs(midList)} ms: ${r1?.error}`)
 
-    // Mid-write: 300 ms per MongoDB round trip, chunks of 5, one at a time.
+    // Mid-write: chunks of 4, one at a time; MongoDB turns slow once the first chunk is written.
     const toxiproxy = new ToxiproxyClient(ctx.stack.TOXIPROXY_URL)
-    await toxiproxy.addToxic('mongo', {
-      type: 'latency',
-      name: 'slow',
-      attributes: { latency: 300 },
-    })
+    let slowed: Promise<void> | undefined
+    const slowAfterFirstChunk = (line: { event?: string }) => {
+      if (line.event !== 'chunk.processed' || slowed) return
+      slowed = toxiproxy
+        .addToxic('mongo', {
+          type: 'latency',
+          name: 'slow',
+          attributes: { latency: WRITE_LATENCY_MS },
+        })
+        .then(() => undefined)
+    }
     const midWrite = await ctx.invoke(
       'reconcile',
       { namespaces },
       ctx.env({
         MONGODB_URI: ctx.stack.MONGODB_URI_TOXIPROXY,
         SYNC_RESOURCES: cm,
-        BULK_WRITE_BATCH_SIZE: '5',
+        BULK_WRITE_BATCH_SIZE: '4',
         BULK_WRITE_MAX_CONCURRENT: '1',
-        // Connect, indexes, lease and the version index take about 6.5 s of 300 ms round trips
-        // first (measured); 10 s of work then leaves a few chunks written and most not started.
         RUN_BUDGET_MS: String(MID_WRITE_BUDGET_MS),
       }),
+      { onLog: slowAfterFirstChunk },
     )
-    await toxiproxy.removeToxic('mongo', 'slow')
+    if (slowed) {
+      await slowed
+      await toxiproxy.removeToxic('mongo', 'slow')
+    }
     const r2 = midWrite.result?.resources[0]
     const chunks = midWrite.logs.filter((l) => l.event === 'chunk.processed').length
     ctx.expect(

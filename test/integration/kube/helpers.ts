@@ -15,7 +15,15 @@ export const fastPolicy: RetryPolicy = {
 }
 
 export function kubeClient(path = process.env.KUBECONFIG!): KubeClient {
-  return createKubeClient({ kind: 'file', path }, { requestTimeoutMs: 10_000, guard: unguarded })
+  // The stack's ALLOW_INSECURE_TLS: the HTTP fault proxy is a plain http:// API server.
+  return createKubeClient(
+    { kind: 'file', path },
+    {
+      requestTimeoutMs: 10_000,
+      guard: unguarded,
+      allowInsecureTls: process.env.ALLOW_INSECURE_TLS === 'true',
+    },
+  )
 }
 
 export async function resolve(kube: KubeClient, id: string): Promise<ResolvedResource> {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { putSecret } from '../../../scripts/demo/secrets.js'
 import { uniqueName } from '../../stack/test-helpers.js'
-import { conditionHolds, packageTemplate, type Template } from './template.js'
+import { conditionHolds, packageTemplate, packagingEnv, type Template } from './template.js'
 
 const run = promisify(execFile)
 
@@ -65,9 +65,7 @@ describe('the deployable service', () => {
   })
 
   it('packages offline into one bundle per function', async () => {
-    await run('npx', ['serverless', 'package'], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-    })
+    await run('npx', ['serverless', 'package'], { env: packagingEnv() })
     const { stdout } = await run('unzip', ['-l', '.serverless/kube-mongo-sync.zip'])
     expect(stdout).toContain('functions/reconcile.cjs')
     expect(stdout).toContain('functions/watch.cjs')

@@ -49,16 +49,30 @@ export function conditionHolds(template: Template, name: string): boolean {
   return evaluate(template.Conditions[name]) === true
 }
 
+/**
+ * The environment `serverless package` runs in: no AWS credentials (it works
+ * offline), none of the stack's secrets, which a deployment refuses to carry
+ * (deploy/plugins/no-secrets-in-environment.cjs), nor its ALLOW_INSECURE_TLS.
+ */
+export const packagingEnv = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  ...process.env,
+  AWS_ACCESS_KEY_ID: '',
+  AWS_SECRET_ACCESS_KEY: '',
+  MONGODB_URI: '',
+  SECRET_HASH_KEY: '',
+  ALLOW_INSECURE_TLS: undefined,
+  ...env,
+})
+
 /** `serverless package` offline with these parameters, into `dir`; the generated template. */
 export async function packageTemplate(
   dir: string,
   params: Record<string, string>,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<Template> {
   const args = ['serverless', 'package', '--package', dir]
   for (const [key, value] of Object.entries(params)) args.push(`--param=${key}=${value}`)
-  await run('npx', args, {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-  })
+  await run('npx', args, { env: packagingEnv(env) })
   return JSON.parse(
     readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template

@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../../lib/kube/types.js'
+import type { SecretValuePolicy } from '../../../lib/secret-policy.js'
 import { writeChunked } from '../../../lib/store/writes/bulk-writer.js'
 import { fromDocument, type MappingContext } from '../../../lib/store/documents/mapper.js'
 import { ensureIndexes } from '../../../lib/store/documents/indexes.js'
@@ -24,7 +25,7 @@ const configMaps: MappingContext = {
   cluster: 'it',
   apiVersion: 'v1',
   kind: 'ConfigMap',
-  secrets: { syncData: false, hashKey: undefined },
+  secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
 }
 
 describe('document round trip through the real store', () => {
@@ -60,8 +61,9 @@ describe('document round trip through the real store', () => {
       .toArray()
     expect(labelled).toHaveLength(333)
     const index = await loadVersionIndex(collection, { cluster: 'it', namespaces: ['ns-0'] })
-    expect(index.size).toBe(143)
-    expect(index.get('uid-000007')).toBe('1007')
+    expect(index.versions.size).toBe(143)
+    expect(index.versions.get('uid-000007')).toBe('1007')
+    expect(index.namespaces.get('uid-000007')).toBe('ns-0')
   })
 
   it('keeps Secret plaintext and its base64 out of every stored byte and every log line', async () => {
@@ -90,15 +92,17 @@ describe('document round trip through the real store', () => {
     })
     const output = captureOutput()
     try {
-      for (const secrets of [
-        { syncData: false, hashKey: undefined },
-        { syncData: false, hashKey: 'hash-key-for-tests' },
-      ]) {
+      const policies: SecretValuePolicy[] = [
+        { mode: 'redacted', hashKey: undefined, annotationAllowlist: [] },
+        { mode: 'hmac', hashKey: 'hash-key-for-tests', annotationAllowlist: [] },
+        { mode: 'metadata', hashKey: undefined, annotationAllowlist: [] },
+      ]
+      for (const [p, secrets] of policies.entries()) {
         await writeChunked(
           collection,
           [0, 1, 2].map((i) => ({
             type: 'upsert' as const,
-            object: secret(i + (secrets.hashKey ? 3 : 0)),
+            object: secret(i + 3 * p),
           })),
           {
             resource: 'v1/secrets',
@@ -112,7 +116,7 @@ describe('document round trip through the real store', () => {
     }
 
     const stored = await collection.find({}).toArray()
-    expect(stored).toHaveLength(6)
+    expect(stored).toHaveLength(9)
     const everything = JSON.stringify(stored)
     expect(everything).toContain('<redacted>')
     expect(everything).toMatch(/hmac-sha256:[0-9a-f]{64}/)

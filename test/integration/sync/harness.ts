@@ -13,6 +13,7 @@ import { runReconcile, type ReconcileRunInput } from '../../../lib/sync/reconcil
 import { runWatch, type WatchRunInput } from '../../../lib/sync/watch-run.js'
 import { Breakers } from '../../../lib/resilience/circuit-breaker.js'
 import { createPacing, type Pacing } from '../../../lib/store/writes/adaptive-pacing.js'
+import { secretValuePolicy } from '../../../lib/runtime/fetched-secrets.js'
 import { configMap } from '../../stack/seed-objects.js'
 import { uniqueName } from '../../stack/test-helpers.js'
 
@@ -27,6 +28,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     MONGODB_URI: process.env.MONGODB_URI,
     KUBECONFIG: process.env.KUBECONFIG,
+    // The stack's: the HTTP fault proxy is a plain http:// API server (test/stack/up.ts).
+    ALLOW_INSECURE_TLS: process.env.ALLOW_INSECURE_TLS,
     CLUSTER_NAME: 'test',
     ...fastRetry,
     ...overrides,
@@ -43,7 +46,12 @@ export interface Harness {
   /** Its adaptive pacing of bulk writes, shared by every resource, as in a container. */
   readonly pacing: Pacing
   source: ClusterSource
-  reconcile(input?: ReconcileRunInput, budgetMs?: number): ReturnType<typeof runReconcile>
+  /** `owner`: the invocation's id (default: a new one per call). */
+  reconcile(
+    input?: ReconcileRunInput,
+    budgetMs?: number,
+    owner?: string,
+  ): ReturnType<typeof runReconcile>
   watch(input?: WatchRunInput, budgetMs?: number): ReturnType<typeof runWatch>
   close(): Promise<void>
 }
@@ -68,9 +76,13 @@ export async function harness(
   const breakers = new Breakers(config)
   const kube = createKubeClient(
     { kind: 'file', path: kubeconfig },
-    { requestTimeoutMs: config.k8s.requestTimeoutMs, guard: breakers.guardOf('kubernetes') },
+    {
+      requestTimeoutMs: config.k8s.requestTimeoutMs,
+      guard: breakers.guardOf('kubernetes'),
+      allowInsecureTls: config.allowInsecureTls,
+    },
   )
-  const secrets = { syncData: config.secrets.syncData, hashKey: config.secrets.hashKey }
+  const secrets = secretValuePolicy(config, {})
   const pacing = createPacing(config)
   const store = { config, secrets, guard: breakers.guardOf('mongodb'), pacing }
   const storeFor = (resolved: ResolvedResource) => mongoResourceStore(db, resolved, store)
@@ -82,13 +94,10 @@ export async function harness(
     breakers,
     pacing,
     source: clusterSource(kube, config),
-    async reconcile(input = {}, budgetMs = 120_000) {
+    async reconcile(input = {}, budgetMs = 120_000, owner = uniqueName('reconcile')) {
       const deadline = createDeadline(budgetMs, 0)
       try {
-        return await runReconcile(
-          { config, source: h.source, storeFor, deadline, owner: uniqueName('reconcile') },
-          input,
-        )
+        return await runReconcile({ config, source: h.source, storeFor, deadline, owner }, input)
       } finally {
         deadline.dispose()
       }

@@ -94,6 +94,26 @@ describe('a run’s lease against the real MongoDB server (TTL 3 s, renewed ever
     expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
   }, 60_000)
 
+  it('gives two tasks of one invocation on one resource their own lease owners: only one holds it', async () => {
+    const ns = await namespaceWithConfigMaps(kc, 120, 'lease')
+    h = await harness({ ...leases, ...slowWrites })
+    // Two fan-outs under one invocation id: what a resource named twice would have become.
+    const invocation = 'reconcile/one-request'
+
+    const outputs = await Promise.all([
+      h.reconcile({ namespaces: [ns] }, 120_000, invocation),
+      h.reconcile({ namespaces: [ns] }, 120_000, invocation),
+    ])
+
+    const reports = outputs.map((o) => o.resources[0]!)
+    expect(reports.map((r) => r.status).sort()).toEqual(['complete', 'skipped'])
+    expect(reports.find((r) => r.status === 'skipped')?.error).toMatch(
+      /^another invocation holds the lease: reconcile\/one-request#\d+, until /,
+    )
+    expect(reports.find((r) => r.status === 'complete')).toMatchObject({ inserted: 120 })
+    expect(await divergence(kc, h.db, 'v1/configmaps', 'ConfigMap', [ns])).toMatchObject(converged)
+  }, 60_000)
+
   it('stops a run whose lease was taken over, reports it failed, and writes nothing after', async () => {
     const ns = await namespaceWithConfigMaps(kc, 120, 'lease')
     h = await harness({ ...leases, ...slowWrites })

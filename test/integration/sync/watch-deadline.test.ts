@@ -12,6 +12,7 @@ import { configMap } from '../../stack/seed-objects.js'
 import { createTestNamespace, kubeConfigFrom, uniqueName } from '../../stack/test-helpers.js'
 import { mongoUriThroughToxiproxy, ToxiproxyClient } from '../../stack/toxiproxy.js'
 import { converged, divergence, harness, type Harness } from './harness.js'
+import { secretValuePolicy } from '../../../lib/runtime/fetched-secrets.js'
 import { captureOutput } from '../store/helpers.js'
 
 const toxiproxy = new ToxiproxyClient()
@@ -24,7 +25,7 @@ const ref = parseResourceRef('v1/configmaps')!
  */
 async function lambdaWatch(h: Harness, input: WatchRunInput, budgetMs: number, marginMs: number) {
   const deadline = createDeadline(budgetMs, marginMs)
-  const secrets = { syncData: h.config.secrets.syncData, hashKey: h.config.secrets.hashKey }
+  const secrets = secretValuePolicy(h.config, {})
   const options = {
     config: h.config,
     secrets,

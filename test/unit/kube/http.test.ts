@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 
-import { readText } from '../../../lib/kube/http.js'
+import { readText, readTextWithin } from '../../../lib/kube/http.js'
 
 // objectMode keeps each chunk as given, split points included.
 const chunks = (...parts: (Buffer | string)[]) => Readable.from(parts, { objectMode: true })
@@ -28,5 +28,29 @@ describe('readText', () => {
     }
     expect(await readText(Readable.from(counted(), { objectMode: true }), 6)).toBe('aaaabbbb')
     expect(read).toBe(3)
+  })
+})
+
+describe('readTextWithin', () => {
+  it('gives the whole text of a body within the cap, counting bytes, not characters', async () => {
+    const snowmen = '☃☃' // 6 bytes, 2 characters
+    expect(await readTextWithin(chunks(Buffer.from(snowmen), 'ab'), 8)).toBe('☃☃ab')
+    expect(await readTextWithin(chunks(Buffer.from(snowmen), 'abc'), 8)).toBeUndefined()
+  })
+
+  it('stops reading at the cap and closes the body', async () => {
+    let read = 0
+    function* endless(): Generator<Buffer> {
+      for (;;) {
+        read++
+        yield Buffer.alloc(1024, 'a')
+      }
+    }
+    const body = Readable.from(endless(), { objectMode: true })
+
+    expect(await readTextWithin(body, 4096)).toBeUndefined()
+
+    expect(read).toBeLessThanOrEqual(6) // the cap's 4 chunks, the one over it, one buffered
+    expect(body.destroyed).toBe(true)
   })
 })

@@ -76,6 +76,75 @@ describe('listPage', () => {
     expect(page.items[0]).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', ...item })
   })
 
+  it('refuses items without usable uid, name or resourceVersion, and keeps the rest', async () => {
+    const good = { metadata: { name: 'a', uid: 'u-a', resourceVersion: '5' } }
+    const operator = { metadata: { name: 'b', uid: { $gt: '' }, resourceVersion: '5' } }
+    const noVersion = { metadata: { name: 'c', uid: 'u-c' } }
+    const transport = fakeTransport(() => ({
+      json: { metadata: { resourceVersion: '7' }, items: [good, operator, noVersion] },
+    }))
+
+    const page = await makeListPage(transport, { timeoutMs: 1000 })({
+      resolved: configMaps,
+      limit: 3,
+    })
+
+    expect(page.items.map((o) => o.metadata.name)).toEqual(['a'])
+    expect(page.refused).toEqual([
+      {
+        key: expect.stringMatching(/^invalid:/),
+        name: 'b',
+        resourceVersion: '5',
+        reason: 'metadata.uid missing or not a non-empty string',
+      },
+      {
+        key: 'u-c',
+        uid: 'u-c',
+        name: 'c',
+        reason: 'metadata.resourceVersion missing or not a non-empty string',
+      },
+    ])
+  })
+
+  it('fails, not retried, on a list whose own resourceVersion or continue is not a string', async () => {
+    for (const metadata of [
+      {},
+      { resourceVersion: { $gt: '' } },
+      { resourceVersion: '7', continue: 5 },
+    ]) {
+      const list = makeListPage(
+        fakeTransport(() => ({ json: { metadata, items: [] } })),
+        { timeoutMs: 1000 },
+      )
+      const error = await list({ resolved: configMaps, limit: 5 }).catch((e: unknown) => e)
+      expect(error).toMatchObject({ name: 'ListParseError' })
+      expect(classify(error).kind).toBe('fatal')
+    }
+  })
+
+  it('stops reading a page over maxBytes with a distinct, not retried error', async () => {
+    const items = Array.from({ length: 50 }, (_, i) => ({
+      metadata: { name: `cm-${i}`, uid: `u-${i}`, resourceVersion: '5' },
+      data: { blob: 'x'.repeat(1000) },
+    }))
+    const body = JSON.stringify({ metadata: { resourceVersion: '7' }, items })
+    const transport = fakeTransport(() => ({ chunks: body.match(/[^]{1,4096}/g) ?? [] }))
+    const list = makeListPage(transport, { timeoutMs: 1000 })
+
+    const error = await list({ resolved: configMaps, limit: 50, maxBytes: 16 * 1024 }).catch(
+      (e: unknown) => e,
+    )
+
+    expect(error).toMatchObject({
+      name: 'KubeResponseTooLargeError',
+      maxBytes: 16 * 1024,
+      message: 'list v1/configmaps: the answer is over the cap of 16384 bytes',
+    })
+    expect(classify(error).kind).toBe('fatal')
+    const whole = await list({ resolved: configMaps, limit: 50, maxBytes: body.length })
+    expect(whole.items).toHaveLength(50)
+  })
+
   it('keeps the status, the Status body (with the inconsistent continue token) of a 410', async () => {
     const status = {
       kind: 'Status',

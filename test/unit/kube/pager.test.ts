@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { KubeApiError } from '../../../lib/kube/errors.js'
+import { KubeApiError, KubeResponseTooLargeError } from '../../../lib/kube/errors.js'
+import type { ListPageFn, ListPageRequest, RawList } from '../../../lib/kube/operations.js'
 import { listPages, type ListPagesOptions, type ListPassSummary } from '../../../lib/kube/pager.js'
 import type { ListPage } from '../../../lib/kube/types.js'
 import type { RetryPolicy } from '../../../lib/retry.js'
@@ -17,11 +18,16 @@ function resetError(): Error {
   return Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
 }
 
+/** Runs a whole pass over the server's objects, byte-capped as list-page.ts caps them. */
+function run(server: FakeListServer, options: Partial<ListPagesOptions> = {}) {
+  return runWith(byteCapped(server.list), options)
+}
+
 /** Runs a whole pass, driving the fake clock through any backoff. */
-async function run(server: FakeListServer, options: Partial<ListPagesOptions> = {}) {
+async function runWith(list: ListPageFn, options: Partial<ListPagesOptions> = {}) {
   const pages: ListPage[] = []
   const pass = (async (): Promise<ListPassSummary> => {
-    const generator = listPages(server.list, {
+    const generator = listPages(list, {
       resolved: configMaps,
       pageSize: 50,
       policy,
@@ -39,6 +45,28 @@ async function run(server: FakeListServer, options: Partial<ListPagesOptions> = 
   )
   await vi.runAllTimersAsync()
   return { pages, ...(await settled) }
+}
+
+/** Each fake object counts as this many bytes against maxPageBytes. */
+const OBJECT_BYTES = 1000
+
+/**
+ * A ListPageFn keeping list-page.ts's byte contract: a page over the
+ * request's maxBytes is an error, never an answer. `bytes` of an answer
+ * defaults to its items times OBJECT_BYTES.
+ */
+function byteCapped(
+  list: (request: ListPageRequest) => Promise<RawList & { bytes?: number }>,
+  onAnswer: () => void = () => undefined,
+): ListPageFn {
+  return async (request) => {
+    const { bytes, ...raw } = await list(request)
+    onAnswer()
+    const size = bytes ?? raw.items.length * OBJECT_BYTES
+    if (request.maxBytes !== undefined && size > request.maxBytes)
+      throw new KubeResponseTooLargeError('list v1/configmaps', request.maxBytes)
+    return raw
+  }
 }
 
 /** Uids of the pages since the last restart: what a consumer's seen-set holds. */
@@ -289,5 +317,72 @@ describe('listPages', () => {
       })
     }
     await expect(broken()).rejects.toBeInstanceOf(KubeApiError)
+  })
+
+  it('asks a page over its byte cap again with half the limit, keeps that limit, and completes', async () => {
+    const server = new FakeListServer({ a: 120 })
+    const { pages, summary, error } = await run(server, {
+      pageSize: 100,
+      maxPageBytes: 30 * OBJECT_BYTES,
+      minPageSize: 5,
+    })
+
+    expect(error).toBeUndefined()
+    expect(server.requests.map((r) => [r.limit, r.maxBytes])).toEqual([
+      [100, 30 * OBJECT_BYTES],
+      [50, 30 * OBJECT_BYTES],
+      [25, 30 * OBJECT_BYTES],
+      [25, 30 * OBJECT_BYTES],
+      [25, 30 * OBJECT_BYTES],
+      [25, 30 * OBJECT_BYTES],
+      [25, 30 * OBJECT_BYTES],
+    ])
+    expect(pages.map((p) => p.items.length)).toEqual([25, 25, 25, 25, 20])
+    expect(summary).toMatchObject({ pages: 5, items: 120, consistent: true })
+  })
+
+  it('asks a continue page again where it stood, with the same token', async () => {
+    const server = new FakeListServer({ a: 120 })
+    const sizes = [1, 1, 40] // the third page's objects are 40 times larger
+    let served = 0
+    const list = byteCapped(
+      async (request) => {
+        const raw = await server.list(request)
+        return { ...raw, bytes: raw.items.length * OBJECT_BYTES * (sizes[served] ?? 1) }
+      },
+      () => served++,
+    )
+    const { pages, error } = await runWith(list, { pageSize: 50, maxPageBytes: 60 * OBJECT_BYTES })
+
+    expect(error).toBeUndefined()
+    expect(new Set(pages.flatMap((p) => p.items.map((o) => o.metadata.uid))).size).toBe(120)
+    expect(server.requests.map((r) => r.limit)).toEqual([50, 50, 50, 25])
+    const [, , third, again] = server.requests
+    expect(again?.continueToken).toBe(third?.continueToken)
+  })
+
+  it('fails the pass when a page is over its byte cap even at the smallest limit', async () => {
+    const server = new FakeListServer({ a: 10 })
+    const { error } = await run(server, {
+      pageSize: 8,
+      maxPageBytes: OBJECT_BYTES / 2,
+      minPageSize: 2,
+    })
+
+    expect(server.requests.map((r) => r.limit)).toEqual([8, 4, 2])
+    expect((error as Error).message).toBe(
+      `list v1/configmaps page 1: over K8S_LIST_PAGE_MAX_BYTES (${OBJECT_BYTES / 2} bytes) even with limit 2 (K8S_LIST_PAGE_MIN_SIZE 2)`,
+    )
+  })
+
+  it('hands on the items the edge refused with their page', async () => {
+    const server = new FakeListServer({ a: 3 })
+    const refused = { key: 'invalid:1', reason: 'metadata.uid missing or not a non-empty string' }
+    const { pages } = await runWith(
+      async (request) => ({ ...(await server.list(request)), refused: [refused] }),
+      {},
+    )
+
+    expect(pages[0]?.refused).toEqual([refused])
   })
 })

@@ -112,6 +112,81 @@ describe('parseWatchEvents', () => {
   })
 })
 
+describe('parseWatchEvents at the edge', () => {
+  const refusedLine = (metadata: Record<string, unknown>, type = 'ADDED') =>
+    JSON.stringify({ type, object: { kind: 'ConfigMap', metadata } }) + '\n'
+
+  it('hands an event with an operator for a uid to onRefused, and goes on with the next', async () => {
+    const refused: unknown[] = []
+    const body = chunks(
+      line('ADDED', '1', 'a'),
+      refusedLine({ uid: { $gt: '' }, name: 'b', namespace: 'ns', resourceVersion: '2' }),
+      refusedLine({ uid: 'u-c', name: 'c', resourceVersion: '' }, 'DELETED'),
+      line('MODIFIED', '4', 'd'),
+    )
+
+    const { events, error } = await collect(
+      parseWatchEvents(body, 'w', {}, { onRefused: (r) => refused.push(r) }),
+    )
+
+    expect(error).toBeUndefined()
+    expect(events.map((e) => e.object.metadata.name)).toEqual(['a', 'd'])
+    expect(refused).toEqual([
+      {
+        key: expect.stringMatching(/^invalid:/),
+        name: 'b',
+        namespace: 'ns',
+        resourceVersion: '2',
+        reason: 'metadata.uid missing or not a non-empty string',
+      },
+      {
+        key: 'u-c',
+        uid: 'u-c',
+        name: 'c',
+        reason: 'metadata.resourceVersion missing or not a non-empty string',
+        deleted: true,
+      },
+    ])
+  })
+
+  it('fails the stream on a line over the cap, before reading all of it', async () => {
+    let served = 0
+    const big = JSON.stringify({ type: 'ADDED', object: { data: 'x'.repeat(10_000) } })
+    const body = (async function* () {
+      yield Buffer.from(line('ADDED', '1', 'a'))
+      for (let i = 0; i < big.length; i += 1000) {
+        served++
+        await Promise.resolve()
+        yield Buffer.from(big.slice(i, i + 1000))
+      }
+      yield Buffer.from('\n')
+    })()
+
+    const { events, error } = await collect(
+      parseWatchEvents(body, 'watch v1/configmaps', {}, { maxLineBytes: 4096 }),
+    )
+
+    expect(events).toHaveLength(1)
+    expect(error).toMatchObject({
+      name: 'WatchLineTooLargeError',
+      message:
+        'watch v1/configmaps: an event over K8S_WATCH_LINE_MAX_BYTES (4096 bytes); the window stops here',
+      context: { resourceVersion: '1' },
+    })
+    expect(classify(error).kind).toBe('fatal')
+    expect(served).toBe(5)
+  })
+
+  it('takes lines up to the cap exactly, counted in bytes', async () => {
+    const one = line('ADDED', '1', 'é')
+    const bytes = Buffer.byteLength(one) - 1 // without its newline
+    const within = await collect(parseWatchEvents(chunks(one), 'w', {}, { maxLineBytes: bytes }))
+    expect(within.error).toBeUndefined()
+    const over = await collect(parseWatchEvents(chunks(one), 'w', {}, { maxLineBytes: bytes - 1 }))
+    expect(over.error).toMatchObject({ name: 'WatchLineTooLargeError' })
+  })
+})
+
 describe('watchStream', () => {
   it('asks for a watch from the version, with bookmarks and the timeout', async () => {
     const transport = fakeTransport(() => ({ chunks: [line('ADDED', '11')] }))

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../../lib/kube/types.js'
+import type { KubeObject, RefusedObject } from '../../../lib/kube/types.js'
 import { areComparable, isNewer } from '../../../lib/store/documents/resource-version.js'
 import { coalesceOps } from '../../../lib/store/writes/coalesce-ops.js'
 import { mayDelete } from '../../../lib/store/writes/protocol/slow-path.js'
@@ -136,6 +136,17 @@ export class FakeStore implements ResourceStore {
         if (op.type === 'delete') this.raiseTombstone(op.uid, op.deletedAtResourceVersion)
       for (const op of coalesced) this.count(counts, op, this.apply(op))
       return counts
+    })
+  }
+  /** Refused objects are dead-lettered by their key, like a refused write. */
+  recordRefused(refused: readonly RefusedObject[], _source: DeadLetterSource): Promise<number> {
+    return promised(() => {
+      this.requireLease('recordRefused')
+      for (const r of refused) {
+        this.deadLetters.set(r.key, (this.deadLetters.get(r.key) ?? 0) + 1)
+        this.deadLetterNamespaces.set(r.key, r.namespace ?? null)
+      }
+      return refused.length
     })
   }
   pruneTombstones(listResourceVersion: string) {

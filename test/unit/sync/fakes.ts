@@ -1,4 +1,10 @@
-import type { KubeObject, ListPage, ResolvedResource, WatchEvent } from '../../../lib/kube/types.js'
+import type {
+  KubeObject,
+  ListPage,
+  RefusedObject,
+  ResolvedResource,
+  WatchEvent,
+} from '../../../lib/kube/types.js'
 import { loadConfig } from '../../../lib/config.js'
 import { parseResourceRef } from '../../../lib/resource-ref.js'
 import type { ClusterSource, ListOptions, WatchOptions } from '../../../lib/kube/cluster-source.js'
@@ -18,12 +24,14 @@ export const cm = (uid: string, rv: string, namespace = 'ns'): KubeObject => ({
   metadata: { uid, name: uid, namespace, resourceVersion: rv },
 })
 export type PageScript = Array<(Partial<ListPage> & { items: KubeObject[] }) | Error>
+/** A watch event, or one the edge refused (handed to the watch's onRefused, as watch-stream.ts does). */
+export type WindowEvent = WatchEvent | { readonly refused: RefusedObject }
 
 /** A source that serves scripted pages, and scripted watch windows. */
 export class FakeSource implements ClusterSource {
   constructor(
     public pages: PageScript = [],
-    public windows: Array<{ events: WatchEvent[]; result: Partial<WatchWindowResult> }> = [],
+    public windows: Array<{ events: WindowEvent[]; result: Partial<WatchWindowResult> }> = [],
   ) {}
   watchedFrom: string[] = []
 
@@ -49,14 +57,20 @@ export class FakeSource implements ClusterSource {
     this.watchedFrom.push(options.fromResourceVersion)
     const w = this.windows.shift() ?? { events: [], result: {} }
     let last = options.fromResourceVersion
+    let events = 0
     for (const e of w.events) {
       await Promise.resolve()
+      if ('refused' in e) {
+        options.onRefused?.(e.refused)
+        continue
+      }
+      events++
       last = e.object.metadata.resourceVersion
       yield e
     }
     return {
       outcome: 'window-ended',
-      events: w.events.length,
+      events,
       bookmarks: 0,
       reconnects: 0,
       resourceVersion: last,

@@ -71,6 +71,8 @@ function fanOut(
   }
 }
 
+const taskOfThisInvocation = expect.stringMatching(/^this-invocation#\d+$/) as unknown
+
 describe('forEachResource', () => {
   it('runs every configured resource under its lease, then gives the lease back', async () => {
     const { deps, stores } = setup()
@@ -83,7 +85,9 @@ describe('forEachResource', () => {
       ['v1/configmaps', 'complete'],
       ['v1/secrets', 'complete'],
     ])
-    expect(plan.leasesSeen).toEqual(['this-invocation', 'this-invocation'])
+    // Each task holds its lease under its own owner: the invocation's id and a task number.
+    expect(plan.leasesSeen).toEqual([taskOfThisInvocation, taskOfThisInvocation])
+    expect(new Set(plan.leasesSeen).size).toBe(2)
     expect([...stores.values()].map((s) => s.lease)).toEqual([undefined, undefined])
   })
 
@@ -117,7 +121,7 @@ describe('forEachResource', () => {
     expect(output.resources[1]!.error).toBe(
       `another invocation holds the lease: reconcile/crashed-request, until ${expiresAt}`,
     )
-    expect(plan.leasesSeen).toEqual(['this-invocation'])
+    expect(plan.leasesSeen).toEqual([taskOfThisInvocation])
   })
 
   it('keeps a manual run ok when every resource it asked for was done', async () => {
@@ -126,6 +130,19 @@ describe('forEachResource', () => {
     const output = await forEachResource(deps, fanOut(stores, { manual: true }))
 
     expect(output.ok).toBe(true)
+  })
+
+  it('works a resource named twice once, under one task and one lease', async () => {
+    const { deps, stores } = setup()
+    const plan = fanOut(stores, {
+      manual: true,
+      resources: ['v1/configmaps', 'v1/secrets', 'v1/configmaps'],
+    })
+
+    const output = await forEachResource(deps, plan)
+
+    expect(output.resources.map((r) => r.resource)).toEqual(['v1/configmaps', 'v1/secrets'])
+    expect(plan.leasesSeen).toHaveLength(2)
   })
 
   it('reports a resource that failed as failed, and the others still run', async () => {

@@ -46,7 +46,7 @@ function resource(): ResolvedResource {
 const storeOf = (resolved: ResolvedResource) =>
   mongoResourceStore(db, resolved, {
     config,
-    secrets: { syncData: false, hashKey: undefined },
+    secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
     guard: unguarded,
     pacing: createPacing(config),
   })
@@ -75,7 +75,7 @@ describe('version index snapshot (store port)', () => {
       cluster: 'snap',
       apiVersion: 'example.com/v1',
       kind: 'Widget',
-      secrets: { syncData: false, hashKey: undefined },
+      secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
     }
     await collection.insertOne(toDocument(widget('outsider', '3'), mapping) as never)
 
@@ -93,7 +93,7 @@ describe('version index snapshot (store port)', () => {
       ])
   })
 
-  it('reads the collection again once any store has written the resource since', async () => {
+  it('sees what any store has written since the snapshot', async () => {
     const resolved = resource()
     const reconcile = storeOf(resolved)
     await reconcile.write([{ type: 'insert', object: widget('a', '1') }])
@@ -132,6 +132,92 @@ describe('version index snapshot (store port)', () => {
     if (ferret) expect([...(await storeOf(resolved).loadVersions())]).toEqual([['stale', '1']])
     // A writer that stamped and then crashed before saving: the old snapshot is void.
     await stampWrites(db, `snap/example.com/v1/${resolved.ref.plural}`)
+    expect([...(await storeOf(resolved).loadVersions())]).toEqual([['a', '1']])
+  })
+
+  it('deletes the parts and journal entries a new snapshot no longer uses', async () => {
+    if (!ferret) return // MongoDB keeps no snapshot
+    const resolved = resource()
+    const scope = `snap/example.com/v1/${resolved.ref.plural}`
+    const snapshotIds = async () =>
+      (
+        await db
+          .collection<{ _id: string }>(VERSION_SNAPSHOT_COLLECTION)
+          .find({ _id: { $regex: `^${scope}#` } }, { projection: { _id: 1 } })
+          .toArray()
+      )
+        .map((d) => d._id.slice(scope.length))
+        .sort()
+    const store = storeOf(resolved)
+    await store.write([{ type: 'insert', object: widget('a', '1') }])
+    await store.saveVersions(
+      new Map(Array.from({ length: 60_000 }, (_, i) => [`uid-${i}`, String(i + 1)])),
+    )
+    const big = await snapshotIds()
+    expect(big.filter((id) => /^#[0-9]+$/.test(id)).length).toBeGreaterThan(1)
+    // Two watch writes journaled against it, then a complete pass saves an index of one part.
+    const watch = storeOf(resolved)
+    await watch.write([{ type: 'insert', object: widget('b', '2') }])
+    await watch.write([{ type: 'insert', object: widget('c', '3') }])
+    expect(await snapshotIds()).toContain('#journal#1')
+    const reconcile = storeOf(resolved)
+    const loaded = await reconcile.loadVersions()
+    expect(loaded.get('b')).toBe('2')
+    await reconcile.saveVersions(
+      new Map([
+        ['a', '1'],
+        ['b', '2'],
+        ['c', '3'],
+      ]),
+    )
+
+    expect(await snapshotIds()).toEqual(['#0', '#token'])
+    expect([...(await storeOf(resolved).loadVersions())].sort()).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+    ])
+  })
+
+  it('reads the collection itself again once the snapshot was last read from it a day ago', async () => {
+    const resolved = resource()
+    const scope = `snap/example.com/v1/${resolved.ref.plural}`
+    const store = storeOf(resolved)
+    await store.loadVersions()
+    await store.write([
+      { type: 'insert', object: widget('a', '1') },
+      { type: 'insert', object: widget('b', '2') },
+    ])
+    await store.saveVersions(
+      new Map([
+        ['a', '1'],
+        ['b', '2'],
+      ]),
+    )
+    // Deleted by hand, behind the sync's back: the snapshot still lists it.
+    await db
+      .collection<{ _id: string }>(`${resolved.ref.plural}.${resolved.ref.group}`)
+      .deleteOne({ _id: 'snap/b' })
+    if (ferret) expect([...(await storeOf(resolved).loadVersions())].length).toBe(2)
+    await db
+      .collection<{ _id: string; readAt?: Date }>(VERSION_SNAPSHOT_COLLECTION)
+      .updateOne(
+        { _id: `${scope}#token` },
+        { $set: { readAt: new Date(Date.now() - 25 * 3600_000) } },
+      )
+
+    expect([...(await storeOf(resolved).loadVersions())]).toEqual([['a', '1']])
+  })
+
+  it('reads the collection when the snapshots were deleted by hand from a resource synced before', async () => {
+    const resolved = resource()
+    const store = storeOf(resolved)
+    await store.loadVersions()
+    await store.write([{ type: 'insert', object: widget('a', '1') }])
+    await store.saveVersions(new Map([['a', '1']]))
+    await store.saveListCheckpoint('1', {})
+    await db.collection(VERSION_SNAPSHOT_COLLECTION).deleteMany({})
+
     expect([...(await storeOf(resolved).loadVersions())]).toEqual([['a', '1']])
   })
 

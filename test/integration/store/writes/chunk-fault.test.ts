@@ -60,7 +60,7 @@ describe('chunked bulk write through a failing network', () => {
       cluster: 'tx',
       apiVersion: 'v1',
       kind: 'Pod',
-      secrets: { syncData: false, hashKey: undefined },
+      secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
     }
 
     // Prepare: 1,000 stored objects at RV 10.

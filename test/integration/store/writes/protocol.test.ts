@@ -44,7 +44,7 @@ const options = (overrides: Partial<WriteChunkedOptions> = {}): WriteChunkedOpti
     cluster: 'c',
     apiVersion: 'v1',
     kind: 'Pod',
-    secrets: { syncData: false, hashKey: undefined },
+    secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
   },
   config: testConfig({ BULK_WRITE_BATCH_SIZE: '10' }),
   ...overrides,
@@ -190,7 +190,7 @@ describe.each([
       })),
       options({ resource }),
     )
-    expect(await pruneTombstones(db, 'c', resource, '10')).toBe(2)
+    expect(await pruneTombstones(db, 'c', resource, { resourceVersion: '10' })).toBe(2)
     const left = await tombstonesOf(db).find({ resource }).toArray()
     expect(left.map((t) => t.resourceVersion).sort()).toEqual(['100', '15'])
   })

@@ -11,7 +11,7 @@ const podCtx: MappingContext = {
   cluster: 'prod',
   apiVersion: 'v1',
   kind: 'Pod',
-  secrets: { syncData: false, hashKey: undefined },
+  secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
 }
 
 const pod = (): KubeObject => ({

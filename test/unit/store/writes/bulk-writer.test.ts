@@ -46,7 +46,7 @@ const write = (collection: Collection<InventoryDocument>, ops: WriteOp[]) =>
       cluster: 'c',
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      secrets: { syncData: false, hashKey: undefined },
+      secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
     },
     config,
     retryPolicy: quickRetry,
