@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb'
 import type { RefusedObject } from '../../kube/types.js'
-import { logger } from '../../log.js'
+import { logRecorded } from './dead-letter-log.js'
 import { boundedMessage } from '../writes/rejections.js'
 import {
   deadLetterIdOf,
@@ -50,19 +50,7 @@ export async function recordRefused(
   if (refused.length === 0) return 0
   const entries = refused.map((r) => refusedFields(r, scope, now))
   await recordFailures(deadLettersOf(db), entries)
-  for (const e of entries) {
-    logger.warn(`${e.resource} ${e.uid} dead-lettered: ${e.reason}`, {
-      event: 'deadletter.recorded',
-      resource: e.resource,
-      uid: e.uid,
-      namespace: e.namespace,
-      name: e.name,
-      resourceVersion: e.resourceVersion,
-      operation: e.operation,
-      kind: e.kind,
-      reason: e.reason,
-      source: e.source,
-    })
-  }
+  // Refused at the edge: never sent, so the first and only attempt.
+  for (const e of entries) logRecorded(e, 1)
   return entries.length
 }
