@@ -1,5 +1,11 @@
 import { defineConfig } from 'vitest/config'
 
+/** Tests that package the service offline and read the template: they need no local server. */
+const packaging = [
+  'test/integration/service/deployment-secrets.test.ts',
+  'test/integration/service/fleet.test.ts',
+]
+
 export default defineConfig({
   test: {
     projects: [
@@ -12,8 +18,20 @@ export default defineConfig({
       },
       {
         test: {
+          // `serverless package` only, in a copy of the service (test/integration/service/template.ts):
+          // no server, no shared folder, so it runs beside the integration tests, not after them.
+          name: 'packaging',
+          include: packaging,
+          environment: 'node',
+          testTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: packaging,
           environment: 'node',
           globalSetup: ['test/stack/global-setup.ts'],
           setupFiles: ['test/stack/load-env.ts'],

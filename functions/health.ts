@@ -1,7 +1,8 @@
 /**
  * Lambda entry point: GET /health behind API Gateway (IAM-authorised unless
  * the `healthAuth` parameter says otherwise). 200 when MongoDB answers and
- * every configured resource is fresh, 503 with the reasons otherwise. Needs
+ * every resource of every managed cluster (the sync_fleet registry's, or
+ * CLUSTER_NAME's without one) is fresh, 503 with the reasons otherwise. Needs
  * MongoDB only: it fetches no Kubernetes credentials and builds no client.
  */
 import { healthResponse } from '../lib/health/http-response.js'

@@ -1,24 +1,26 @@
 /**
- * Lambda entry point: scheduled or manual reconcile. Input `{}` (cron) or
- * `{"resources": [...], "namespaces": [...], "dryRun": true}`.
+ * Lambda entry point: scheduled or manual reconcile. Input `{}` (cron: run, or
+ * plan a fleet onto the work queue), or `{"resources": [...], "namespaces":
+ * [...], "dryRun": true, "clusters": [...], "inline": true}`, or
+ * `{"forget": "<cluster>"}` (docs/fleets.md).
  */
-import { publishInvocationMetrics } from '../lib/metrics/emf.js'
+import { isReconcileRun, reconcileFunction } from '../lib/fleet/reconcile-function.js'
+import { publishRunMetrics } from '../lib/metrics/emf.js'
 import { reconcileInvocationMetrics } from '../lib/metrics/invocation-metrics.js'
 import { parseInput, reconcileInput } from '../lib/runtime/invocation-input.js'
 import { createLambdaHandler } from '../lib/runtime/lambda-handler.js'
-import { createSyncDependencies } from '../lib/runtime/sync-dependencies.js'
-import { runReconcile } from '../lib/sync/reconcile-run.js'
+import { createSyncRuntime } from '../lib/runtime/sync-dependencies.js'
 
 export const handler = createLambdaHandler({
   name: 'reconcile',
   parse: (event) => parseInput(reconcileInput, event, 'reconcile'),
   secrets: ['mongodb', 'kubeconfig', 'hashKey'],
-  dependencies: createSyncDependencies,
-  work: (input, deps) => runReconcile(deps, input),
+  dependencies: createSyncRuntime,
+  work: (input, runtime) => reconcileFunction(runtime, input),
   publishMetrics: (output, { config, container }) =>
-    publishInvocationMetrics(
-      output && reconcileInvocationMetrics(output),
+    publishRunMetrics(
+      output && isReconcileRun(output) ? reconcileInvocationMetrics(output) : undefined,
       config.clusterName,
-      container.breakers,
+      container,
     ),
 })

@@ -1,6 +1,7 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { MAX_RESOURCES } from './input-limits.js'
 import { parseResourceRef, type ResourceRef } from './resource-ref.js'
+import { parseRegistry, RegistryError, type ClusterEntry } from './fleet/registry-schema.js'
 import { defaultSecretAnnotationAllowlist, secretModes } from './secret-policy.js'
 
 /**
@@ -83,6 +84,16 @@ const resourceList = z.string().transform((value, ctx): ResourceRef[] => {
   return refs
 })
 
+// HISTORY_RESOURCES: empty means none; whether each is synced is checked in lib/config.ts.
+const historyResourceList = z.string().transform((value, ctx): ResourceRef[] => {
+  if (value.trim() === '') return []
+  const parsed = resourceList.safeParse(value)
+  if (parsed.success) return parsed.data
+  const detail = parsed.error.issues.find((i) => i.code === 'custom')?.message
+  ctx.addIssue({ code: 'custom', message: detail ?? 'not a resource list' })
+  return z.NEVER
+})
+
 // An annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters.
 const annotationKey =
   /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
@@ -100,6 +111,44 @@ const annotationKeyList = z.string().transform((value, ctx): string[] => {
   }
   return keys
 })
+
+// CLUSTERS: every bad entry is named in the one error line (lib/fleet/registry-schema.ts).
+const registry = z.string().transform((value, ctx): ClusterEntry[] => {
+  try {
+    return parseRegistry(value, 'CLUSTERS')
+  } catch (error) {
+    if (!(error instanceof RegistryError)) throw error
+    ctx.addIssue({ code: 'custom', message: error.problems.join('; ') })
+    return z.NEVER
+  }
+})
+
+const awsRegion = /^[a-z]{2}(-[a-z]+)+-\d$/
+
+const regionList = z.string().transform((value, ctx): string[] => {
+  const regions = [
+    ...new Set(
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ]
+  const bad = regions.find((r) => !awsRegion.test(r))
+  if (bad !== undefined || regions.length === 0) {
+    ctx.addIssue({ code: 'custom', message: bad ? `"${bad}" is not a region` : 'no region listed' })
+    return z.NEVER
+  }
+  return regions
+})
+
+const tagFilter = z
+  .string()
+  .regex(/^[^=]{1,128}=[^=]{0,256}$/)
+  .transform((value) => {
+    const at = value.indexOf('=')
+    return { key: value.slice(0, at).trim(), value: value.slice(at + 1).trim() }
+  })
 
 const ms = 'an integer number of milliseconds'
 
@@ -505,6 +554,114 @@ export const variables = {
     default: '14',
     schema: int(1, 3650),
     allowed: 'an integer from 1 to 3650',
+  }),
+  // --- object history (docs/history.md, lib/store/history/) ---
+  HISTORY_RESOURCES: v({
+    name: 'HISTORY_RESOURCES',
+    description:
+      "Comma list of synced resources whose every observed version is kept in `object_history` (each one of SYNC_RESOURCES or of a registry cluster's resources). Empty: no history.",
+    default: '',
+    schema: historyResourceList,
+    allowed: 'empty, or a comma list of synced resources, e.g. v1/configmaps,apps/v1/deployments',
+  }),
+  HISTORY_RETENTION_DAYS: v({
+    name: 'HISTORY_RETENTION_DAYS',
+    description:
+      'Days a version is kept in `object_history` after it was observed (a TTL index on MongoDB, a sweep elsewhere); 0 keeps every version forever.',
+    default: '30',
+    schema: int(0, 36_500),
+    allowed: 'an integer from 0 to 36500',
+  }),
+  // --- fleets (docs/fleets.md) ---
+  CLUSTERS: v({
+    name: 'CLUSTERS',
+    description:
+      'The fleet registry as inline JSON: an array of clusters, each with a `name` and one of `eksClusterName` (+ `region`, `roleArn`, `externalId`), `kubeconfigSecretId` (+ `context`) or `kubeconfigPath`, optionally `resources` and `namespaces` (docs/fleets.md#registry). Unset: one cluster, CLUSTER_NAME.',
+    // Not echoed in errors: one line per bad entry says what is wrong instead.
+    secret: true,
+    schema: registry,
+    allowed: 'a JSON array of valid cluster entries',
+  }),
+  CLUSTERS_SECRET_ID: v({
+    name: 'CLUSTERS_SECRET_ID',
+    description:
+      'Secrets Manager id/ARN holding the fleet registry (the JSON of CLUSTERS); read at every planning run.',
+    schema: text,
+    allowed: 'a secret name or ARN',
+  }),
+  EKS_DISCOVERY_TAG: v({
+    name: 'EKS_DISCOVERY_TAG',
+    description:
+      'Adds every EKS cluster carrying this tag (`key=value`) in EKS_DISCOVERY_REGIONS to the fleet, reached with the function role.',
+    schema: tagFilter,
+    allowed: 'key=value',
+  }),
+  EKS_DISCOVERY_REGIONS: v({
+    name: 'EKS_DISCOVERY_REGIONS',
+    description: 'Comma list of regions EKS discovery searches; unset: AWS_REGION.',
+    schema: regionList,
+    allowed: 'a comma list of AWS regions',
+  }),
+  EKS_DISCOVERY_NAME_TAG: v({
+    name: 'EKS_DISCOVERY_NAME_TAG',
+    description:
+      'The tag whose value names a discovered cluster in the inventory; without it, the EKS name.',
+    default: 'kube-mongo-sync/name',
+    schema: z.string().min(1).max(128),
+    allowed: 'a tag key',
+  }),
+  FANOUT: v({
+    name: 'FANOUT',
+    description:
+      'Plan onto the work queues even with one cluster (with two or more, the schedule always plans).',
+    default: 'false',
+    schema: bool,
+    allowed: 'true or false',
+  }),
+  RECONCILE_QUEUE_URL: v({
+    name: 'RECONCILE_QUEUE_URL',
+    description:
+      'The work queue of reconcile tasks, one per (cluster, resource); set by serverless.yml.',
+    schema: z.string().url(),
+    allowed: 'an SQS queue URL',
+  }),
+  WATCH_QUEUE_URL: v({
+    name: 'WATCH_QUEUE_URL',
+    description: 'The work queue of watch tasks, one per group of clusters; set by serverless.yml.',
+    schema: z.string().url(),
+    allowed: 'an SQS queue URL',
+  }),
+  WATCH_CLUSTERS_PER_WORKER: v({
+    name: 'WATCH_CLUSTERS_PER_WORKER',
+    description:
+      'Clusters one watch task carries; a watch worker runs their windows concurrently (watching is I/O-bound).',
+    default: '10',
+    schema: int(1, 100),
+    allowed: 'an integer from 1 to 100',
+  }),
+  RECONCILE_TASK_MAX_AGE_SECONDS: v({
+    name: 'RECONCILE_TASK_MAX_AGE_SECONDS',
+    description:
+      'A reconcile task planned longer ago than this is dropped (logged, counted): the next plan covers it. The reconcile schedule interval.',
+    default: '900',
+    schema: int(30, 86_400),
+    allowed: 'an integer from 30 to 86400',
+  }),
+  WATCH_TASK_MAX_AGE_SECONDS: v({
+    name: 'WATCH_TASK_MAX_AGE_SECONDS',
+    description:
+      'A watch task planned longer ago than this is dropped (logged, counted). The watch schedule interval.',
+    default: '60',
+    schema: int(10, 3_600),
+    allowed: 'an integer from 10 to 3600',
+  }),
+  WORKER_RETRY_DELAY_SECONDS: v({
+    name: 'WORKER_RETRY_DELAY_SECONDS',
+    description:
+      'A failed task comes back after this many seconds times its receive count (its third failure sends it to the dead-letter queue).',
+    default: '30',
+    schema: int(0, 3_600),
+    allowed: 'an integer from 0 to 3600',
   }),
 } as const
 

@@ -6,6 +6,7 @@ import { variables, type ParsedVariables, type VariableName } from './config-var
 import { ConfigError } from './errors.js'
 import { resolveSecretMode } from './config-secret-mode.js'
 import type { SecretMode } from './secret-policy.js'
+import type { ClusterEntry } from './fleet/registry-schema.js'
 
 /** The typed, frozen configuration. Units are in the names. */
 export interface Config {
@@ -90,6 +91,34 @@ export interface Config {
     readonly tombstoneDays: number
     readonly deadLetterDays: number
   }
+  /**
+   * Object history (lib/store/history/): the resources whose every observed
+   * version is kept in `object_history`, and for how long (0: forever).
+   */
+  readonly history: {
+    readonly resources: readonly ResourceRef[]
+    readonly retentionDays: number
+  }
+  /** Fleets (docs/fleets.md): where the registry comes from, and how work is fanned out. */
+  readonly fleet: {
+    /** CLUSTERS, parsed; undefined when unset. */
+    readonly clusters: readonly ClusterEntry[] | undefined
+    readonly clustersSecretId: string | undefined
+    readonly discovery:
+      | {
+          readonly tag: { readonly key: string; readonly value: string }
+          readonly regions: readonly string[] | undefined
+          readonly nameTag: string
+        }
+      | undefined
+    readonly fanout: boolean
+    readonly reconcileQueueUrl: string | undefined
+    readonly watchQueueUrl: string | undefined
+    readonly watchClustersPerWorker: number
+    readonly reconcileTaskMaxAgeSeconds: number
+    readonly watchTaskMaxAgeSeconds: number
+    readonly workerRetryDelaySeconds: number
+  }
   /** The health function's thresholds and its quick MongoDB check. */
   readonly health: {
     readonly maxSyncAgeSeconds: number
@@ -151,6 +180,17 @@ export function loadConfig(env: Env = process.env): Config {
       `LEASE_RENEW_INTERVAL_MS=${p.LEASE_RENEW_INTERVAL_MS} is invalid: expected ${variables.LEASE_RENEW_INTERVAL_MS.allowed} (LEASE_TTL_MS=${p.LEASE_TTL_MS})`,
     )
   }
+  if (problems.length === 0 && p.CLUSTERS && p.CLUSTERS_SECRET_ID) {
+    problems.push(
+      'CLUSTERS and CLUSTERS_SECRET_ID are both set: the registry comes from one place, unset one',
+    )
+  }
+  if (problems.length === 0 && p.EKS_DISCOVERY_REGIONS && !p.EKS_DISCOVERY_TAG) {
+    problems.push(
+      'EKS_DISCOVERY_REGIONS is set without EKS_DISCOVERY_TAG: set the tag to discover by',
+    )
+  }
+  if (problems.length === 0) problems.push(...unsyncedHistoryResources(p))
   const secretMode = resolveSecretMode(p)
   if (problems.length === 0 && 'problem' in secretMode) problems.push(secretMode.problem)
   if (problems.length > 0 || !('mode' in secretMode)) throw new ConfigError(problems)
@@ -214,11 +254,49 @@ function toConfig(p: ParsedVariables, secretMode: SecretMode): Config {
       tombstoneDays: p.TOMBSTONE_TTL_DAYS,
       deadLetterDays: p.DEAD_LETTER_TTL_DAYS,
     },
+    history: { resources: p.HISTORY_RESOURCES, retentionDays: p.HISTORY_RETENTION_DAYS },
+    fleet: fleetConfig(p),
     health: {
       maxSyncAgeSeconds: p.HEALTH_MAX_SYNC_AGE_SECONDS,
       maxWatchAgeSeconds: p.HEALTH_MAX_WATCH_AGE_SECONDS,
       mongoTimeoutMs: p.HEALTH_MONGODB_TIMEOUT_MS,
     },
+  }
+}
+
+/**
+ * History is kept of synced resources only: each of HISTORY_RESOURCES must be
+ * in SYNC_RESOURCES or in an inline registry cluster's resources. A registry
+ * read at run time (CLUSTERS_SECRET_ID, discovery) cannot be checked here.
+ */
+function unsyncedHistoryResources(p: ParsedVariables): string[] {
+  if (p.CLUSTERS_SECRET_ID || p.EKS_DISCOVERY_TAG) return []
+  const synced = new Set(p.SYNC_RESOURCES.map((r) => r.id))
+  for (const cluster of p.CLUSTERS ?? []) for (const r of cluster.resources ?? []) synced.add(r.id)
+  return p.HISTORY_RESOURCES.filter((r) => !synced.has(r.id)).map(
+    (r) =>
+      `HISTORY_RESOURCES names ${r.id}, which is not synced: add it to SYNC_RESOURCES (or a registry cluster's resources) or remove it`,
+  )
+}
+
+function fleetConfig(p: ParsedVariables): Config['fleet'] {
+  return {
+    clusters: p.CLUSTERS,
+    clustersSecretId: p.CLUSTERS_SECRET_ID,
+    discovery: p.EKS_DISCOVERY_TAG
+      ? {
+          tag: p.EKS_DISCOVERY_TAG,
+          regions: p.EKS_DISCOVERY_REGIONS,
+          nameTag: p.EKS_DISCOVERY_NAME_TAG,
+        }
+      : undefined,
+    fanout: p.FANOUT,
+    reconcileQueueUrl: p.RECONCILE_QUEUE_URL,
+    watchQueueUrl: p.WATCH_QUEUE_URL,
+    watchClustersPerWorker: p.WATCH_CLUSTERS_PER_WORKER,
+    reconcileTaskMaxAgeSeconds: p.RECONCILE_TASK_MAX_AGE_SECONDS,
+    watchTaskMaxAgeSeconds: p.WATCH_TASK_MAX_AGE_SECONDS,
+    workerRetryDelaySeconds: p.WORKER_RETRY_DELAY_SECONDS,
   }
 }
 

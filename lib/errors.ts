@@ -5,6 +5,7 @@ import { redactText } from './redact.js'
 /** Context every error and log line of the project may carry. */
 export interface ErrorContext {
   readonly operation?: string
+  readonly cluster?: string
   readonly resource?: string
   readonly namespace?: string
   readonly page?: number

@@ -4,8 +4,12 @@
  * Brings the stack up (building it on a first run), seeds a realistic
  * cluster, stores the credentials in the local Secrets Manager, runs
  * `reconcile` through `serverless invoke local`, changes some objects, runs
- * `watch`, and shows queries against the inventory.
+ * `watch`, and shows queries against the inventory and one ConfigMap's
+ * history (`npm run history`). Then a fleet: the
+ * stack's three clusters in one registry, planned onto the work queue and
+ * drained by the reconcile workers (scripts/demo/fleet.ts).
  */
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
 import { MongoClient } from 'mongodb'
@@ -14,6 +18,7 @@ import { readEnvFile } from '../test/stack/env-file.js'
 import { seed } from '../test/stack/seed.js'
 import { configMap } from '../test/stack/seed-objects.js'
 import { up } from '../test/stack/up.js'
+import { fleetChapter } from './demo/fleet.js'
 import { invokeLocal } from './demo/invoke-local.js'
 import { heading, say, table } from './demo/print.js'
 import { putSecret } from './demo/secrets.js'
@@ -23,8 +28,9 @@ const DB = 'kube_inventory_demo'
 const CLUSTER = 'demo'
 
 async function main(): Promise<void> {
-  heading('1. Local stack: kube-apiserver + etcd, FerretDB, Secrets Manager (moto)')
-  await up()
+  heading('1. Local stack: 3 x kube-apiserver + etcd, FerretDB, Secrets Manager and SQS (moto)')
+  // Three clusters for chapter 8's fleet (KMS_STACK_CLUSTERS, when set, wins).
+  await up({ minClusters: 3 })
   const stack = readEnvFile()
   if (!stack) throw new Error('the stack wrote no .stack/env')
   Object.assign(process.env, stack)
@@ -60,6 +66,8 @@ async function main(): Promise<void> {
     MONGODB_DB: DB,
     CLUSTER_NAME: CLUSTER,
     SYNC_RESOURCES: RESOURCES,
+    // Every version the functions see of a ConfigMap is kept (docs/history.md).
+    HISTORY_RESOURCES: 'v1/configmaps',
     POWERTOOLS_LOG_LEVEL: 'WARN',
   }
 
@@ -91,6 +99,10 @@ async function main(): Promise<void> {
     cm.data = { ...cm.data, LOG_LEVEL: `demo-${Date.now()}` }
     await core.replaceNamespacedConfigMap({ namespace: ns, name, body: cm })
   }
+  // config-0 once more, so its history has two watched versions after the reconcile's.
+  const again = await core.readNamespacedConfigMap({ namespace: ns, name: 'config-0' })
+  again.data = { ...again.data, REPLICAS: '3' }
+  await core.replaceNamespacedConfigMap({ namespace: ns, name: 'config-0', body: again })
   for (let i = 0; i < 3; i++)
     await core
       .deleteNamespacedConfigMap({ namespace: ns, name: `config-${i * 10 + 1}` })
@@ -179,8 +191,38 @@ async function main(): Promise<void> {
     await mongo.close()
   }
 
+  heading(
+    `8. History of one ConfigMap (npm run history -- --resource v1/configmaps --namespace ${ns} --name config-0 --diff)`,
+  )
+  say(historyOf(ns, 'config-0', stack.MONGODB_URI!))
+
+  heading('9. A fleet: three clusters, one deployment, planned onto SQS and drained by workers')
+  await fleetChapter(stack, env)
+
   heading('Done')
   say('The stack keeps running for more experiments; stop it with: npm run stack:down')
+}
+
+/** `npm run history` on one object of the demo's cluster: its timeline and each patch. */
+function historyOf(namespace: string, name: string, mongoUri: string): string {
+  const run = spawnSync(
+    'bash',
+    [
+      'scripts/node22.sh',
+      'node',
+      '--import',
+      'tsx',
+      'scripts/history.ts',
+      ...['--resource', 'v1/configmaps', '--namespace', namespace, '--name', name],
+      ...['--cluster', CLUSTER, '--diff'],
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, MONGODB_URI: mongoUri, MONGODB_SECRET_ID: '', MONGODB_DB: DB },
+    },
+  )
+  if (run.status !== 0) throw new Error(`npm run history failed: ${run.stderr}`)
+  return run.stdout.trimEnd()
 }
 
 main().catch((error: unknown) => {

@@ -15,6 +15,14 @@
 /** The variables of lib/config-variables.ts marked `secret: true` (a unit test keeps them equal). */
 const SECRET_VARIABLES = ['MONGODB_URI', 'SECRET_HASH_KEY']
 
+/**
+ * Variables marked `secret` only so that errors and logs never echo them,
+ * which hold no credential and are meant to be deployed. CLUSTERS (the
+ * registry) names secrets and roles; what it holds of an externalId is not a
+ * credential (AWS: the external ID is not a secret).
+ */
+const ECHO_ONLY_SECRETS = ['CLUSTERS']
+
 /** The variable each one should be replaced with. */
 const REPLACEMENT = {
   MONGODB_URI: 'MONGODB_SECRET_ID',
@@ -78,4 +86,5 @@ class NoSecretsInEnvironment {
 
 module.exports = NoSecretsInEnvironment
 module.exports.SECRET_VARIABLES = SECRET_VARIABLES
+module.exports.ECHO_ONLY_SECRETS = ECHO_ONLY_SECRETS
 module.exports.secretsInEnvironment = secretsInEnvironment

@@ -1,6 +1,11 @@
 import { createHash, createHmac, type BinaryLike } from 'node:crypto'
 import { SignatureV4 } from '@smithy/signature-v4'
-import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types'
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  Checksum,
+  SourceData,
+} from '@smithy/types'
 import { registerSecret } from '../redact.js'
 
 /*
@@ -24,7 +29,11 @@ export interface EksToken {
 export interface EksTokenOptions {
   readonly clusterName: string
   readonly region: string
-  readonly credentials: AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>)
+  /**
+   * Who signs: the Lambda role, or for a cluster in another account the role
+   * assumed for it (assumedRoleCredentials), whose access key the token carries.
+   */
+  readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider
   readonly now?: () => Date
 }
 
@@ -66,8 +75,10 @@ function toBinary(data: SourceData): BinaryLike {
 export async function createEksToken(options: EksTokenOptions): Promise<EksToken> {
   const now = options.now?.() ?? new Date()
   const hostname = `sts.${options.region}.amazonaws.com`
+  const credentials =
+    typeof options.credentials === 'function' ? await options.credentials() : options.credentials
   const signer = new SignatureV4({
-    credentials: options.credentials,
+    credentials,
     region: options.region,
     service: 'sts',
     sha256: NodeSha256,
@@ -91,7 +102,20 @@ export async function createEksToken(options: EksTokenOptions): Promise<EksToken
   const url = `https://${hostname}/?${query.toString()}`
   const token = `k8s-aws-v1.${Buffer.from(url).toString('base64url')}`
   registerSecret(token)
-  return { token, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS) }
+  return { token, expiresAt: tokenExpiry(now, credentials.expiration) }
+}
+
+/**
+ * A token signed with temporary credentials is refused once they expire, even
+ * inside its own 15 minutes: it expires with them, so the provider re-signs
+ * (with renewed credentials) in time.
+ */
+function tokenExpiry(now: Date, credentialsExpiration: Date | undefined): Date {
+  const lifetimeEnd = now.getTime() + TOKEN_LIFETIME_MS
+  const end = credentialsExpiration
+    ? Math.min(lifetimeEnd, credentialsExpiration.getTime())
+    : lifetimeEnd
+  return new Date(end)
 }
 
 /** A token provider that reuses a token until a minute before it expires. */

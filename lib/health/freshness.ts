@@ -29,12 +29,27 @@ export interface ResourceHealth {
   readonly needsRelist: boolean
   readonly relistReason: string | null
   readonly lastError: { readonly message: string; readonly at: string } | null
+  /**
+   * Under HISTORY_RESOURCES: the versions the last complete list and the last
+   * watch checkpoint recorded in object_history, and how many of them were
+   * marked incomplete (docs/history.md). Absent for a resource without history.
+   */
+  readonly history?: {
+    readonly lastList: { readonly written: number; readonly incomplete: number } | null
+    readonly lastWatch: { readonly written: number; readonly incomplete: number } | null
+  }
 }
 
 /** The fields of `sync_state` the health check reads. */
 export type StateFields = Pick<
   SyncState,
-  'lastFullSyncAt' | 'lastWatchAt' | 'needsRelist' | 'relistReason' | 'lastError'
+  | 'lastFullSyncAt'
+  | 'lastWatchAt'
+  | 'needsRelist'
+  | 'relistReason'
+  | 'lastError'
+  | 'lastListCounts'
+  | 'lastWatchCounts'
 >
 
 /**
@@ -89,7 +104,21 @@ export function assessResource(
       error && typeof error.message === 'string'
         ? { message: scrub(error.message), at: errorAt?.toISOString() ?? '' }
         : null,
+    ...historyOf(state),
   }
+}
+
+/** A run's history counts from its saved checkpoint counts; none when it recorded no history. */
+function historyCounts(counts: StateFields['lastListCounts']) {
+  const written = counts?.historyWritten
+  if (typeof written !== 'number') return null
+  return { written, incomplete: counts?.historyIncomplete ?? 0 }
+}
+
+function historyOf(state: StateFields | null): Pick<ResourceHealth, 'history'> {
+  const lastList = historyCounts(state?.lastListCounts)
+  const lastWatch = historyCounts(state?.lastWatchCounts)
+  return lastList || lastWatch ? { history: { lastList, lastWatch } } : {}
 }
 
 /** A resource whose state could not be read: MongoDB did not answer. */

@@ -2,7 +2,7 @@ import type { Config } from '../config.js'
 import type { RetryPolicy } from '../retry.js'
 import type { Invocation } from '../runtime/invocation.js'
 import { mongoUri } from '../runtime/fetched-secrets.js'
-import { readSyncStates } from '../store/bookkeeping/sync-state-reader.js'
+import { readFleetStates } from './fleet-states.js'
 import type { HealthPorts } from './report.js'
 
 /**
@@ -50,13 +50,13 @@ export function healthPorts(
   const connection = container.mongo
   return Promise.resolve({
     config,
-    readStates: async () => {
+    readFleet: async (configured) => {
       const db = await connection.connectDB({
         uri,
         retryPolicy: ONE_ATTEMPT,
         signal: deadline.signal,
       })
-      return readSyncStates(db, config.clusterName, config.resources)
+      return readFleetStates(db, configured)
     },
     mongoHealth: () => connection.getMongoHealth(),
   })

@@ -2,7 +2,7 @@ import type { Cluster, KubeConfig } from '@kubernetes/client-node'
 
 /*
  * What a kubeconfig may ask of the function (docs/security.md#what-the-functions-can-read).
- * Types only from client-node: lib/kube/client.ts stays the one file that
+ * Types only from client-node: lib/kube/kubeconfig.ts stays the one file that
  * loads it.
  */
 

@@ -10,6 +10,7 @@ function perResource<R extends ResourceReport>(
 ): InvocationMetrics {
   return {
     resources: reports.map((report) => ({
+      ...(report.cluster === undefined ? {} : { cluster: report.cluster }),
       resource: report.resource,
       status: report.status,
       ...(report.lastCompleteSyncAt === undefined

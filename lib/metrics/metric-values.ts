@@ -1,5 +1,5 @@
 import type { ReconcileReport } from '../sync/reconcile-resource.js'
-import type { ReportWriteCounts } from '../sync/resource-report.js'
+import type { ReportHistoryCounts, ReportWriteCounts } from '../sync/resource-report.js'
 import type { WatchReport } from '../sync/watch-resource.js'
 
 /*
@@ -31,7 +31,7 @@ function completeSyncAge(report: { lastCompleteSyncAt?: string | null }, now: Da
 }
 
 /** What reconcile and watch both write (their reports share these fields). */
-function writeValues(report: ReportWriteCounts): MetricValue[] {
+function writeValues(report: ReportWriteCounts & ReportHistoryCounts): MetricValue[] {
   return [
     count('ObjectsInserted', report.inserted),
     count('ObjectsUpdated', report.updated),
@@ -40,6 +40,20 @@ function writeValues(report: ReportWriteCounts): MetricValue[] {
     count('ChunkFailures', report.chunkFailures),
     count('PacingSlowdowns', report.pacingSlowdowns),
     count('DeadLetters', report.deadLettered),
+    ...historyValues(report),
+  ]
+}
+
+/**
+ * Object history (lib/store/history/), only when a version was recorded: a
+ * resource not under HISTORY_RESOURCES publishes (and costs) no more metrics
+ * than before, and a missing datapoint sums as 0.
+ */
+function historyValues(report: ReportHistoryCounts): MetricValue[] {
+  if (report.historyWritten === 0) return []
+  return [
+    count('HistoryVersionsWritten', report.historyWritten),
+    count('HistoryVersionsIncomplete', report.historyIncomplete),
   ]
 }
 

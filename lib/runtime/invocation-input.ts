@@ -1,7 +1,8 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { MAX_NAMESPACES, MAX_RESOURCES, namespacePattern, unique } from '../input-limits.js'
 import { parseResourceRef } from '../resource-ref.js'
 import { SyncError } from '../errors.js'
+import { clusterNamePattern, MAX_CLUSTERS } from '../fleet/registry-schema.js'
 
 /*
  * What a person (or the cron rule) may send to the functions. Unknown fields
@@ -32,17 +33,44 @@ const resourceList = z
 
 const namespaceList = z.array(namespaceName).min(1).max(MAX_NAMESPACES).transform(unique)
 
-export const reconcileInput = z.strictObject({
-  resources: resourceList.optional(),
-  namespaces: namespaceList.optional(),
-  dryRun: z.boolean().optional(),
-  /** Applies deletes the mass-delete guard would hold (lib/sync/mass-delete-guard.ts): an operator's decision. */
-  confirmDeletes: z.boolean().optional(),
-})
+const clusterName = z
+  .string()
+  .regex(clusterNamePattern, 'expected a cluster name of the registry (a DNS label)')
+
+const clusterList = z.array(clusterName).min(1).max(MAX_CLUSTERS).transform(unique)
+
+/** Fleets (docs/fleets.md#manual-runs): which clusters, and whether to plan them or run them here. */
+const fleetFields = {
+  clusters: clusterList.optional(),
+  /** Run in this invocation instead of planning onto the work queue (small fleets, debugging). */
+  inline: z.boolean().optional(),
+}
+
+export const reconcileInput = z
+  .strictObject({
+    resources: resourceList.optional(),
+    namespaces: namespaceList.optional(),
+    dryRun: z.boolean().optional(),
+    /** Applies deletes the mass-delete guard would hold (lib/sync/mass-delete-guard.ts): an operator's decision. */
+    confirmDeletes: z.boolean().optional(),
+    ...fleetFields,
+    /** Deletes one cluster's documents and state (docs/fleets.md#forgetting-a-cluster). */
+    forget: clusterName.optional(),
+  })
+  .superRefine((input, ctx) => {
+    const others = Object.keys(input).filter((k) => k !== 'forget')
+    if (input.forget !== undefined && others.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forget'],
+        message: `stands alone (not with ${others.map((k) => `"${k}"`).join(', ')})`,
+      })
+  })
 
 export const watchInput = z.strictObject({
   resources: resourceList.optional(),
   windowSeconds: z.number().int().min(1).max(900).optional(),
+  ...fleetFields,
 })
 
 export class InvalidInputError extends SyncError {

@@ -1,69 +1,90 @@
-import { defaultProvider } from '@aws-sdk/credential-provider-node'
-import { describeEksCluster } from '../aws/eks-cluster.js'
-import { eksTokenProvider } from '../aws/eks-token.js'
+import { SQSClient } from '@aws-sdk/client-sqs'
+import type { Db } from 'mongodb'
+import { discoverEksClusters } from '../aws/eks-discovery.js'
+import { fetchSecretString } from '../aws/secret-string.js'
 import type { Config } from '../config.js'
-import { SyncError } from '../errors.js'
+import { kubeconfigSourceOf } from '../fleet/cluster-credentials.js'
+import { loadFleet, type Fleet, type FleetCluster } from '../fleet/registry.js'
+import { scopedSource } from '../fleet/scoped-source.js'
 import { clusterSource } from '../kube/cluster-source.js'
-import { createKubeClient, type KubeconfigSource } from '../kube/client.js'
+import { openKubeClient } from '../kube/open-client.js'
+import type { Guard } from '../resilience/circuit-breaker.js'
+import type { SecretValuePolicy } from '../secret-policy.js'
 import { mongoResourceStore } from '../store/resource-store.js'
 import type { RunDependencies } from '../sync/run-dependencies.js'
-import { mongoUri, secretText, secretValuePolicy, type FetchedSecrets } from './fetched-secrets.js'
+import { mongoUri, secretValuePolicy } from './fetched-secrets.js'
 import type { Invocation } from './invocation.js'
 
 /**
- * Kubernetes credentials, in the documented order: a kubeconfig from Secrets
- * Manager, an EKS cluster via IAM, a KUBECONFIG file (local runs).
+ * What the sync functions run on: one invocation's MongoDB, and the
+ * dependencies of any cluster of the fleet on demand (its client behind its
+ * own breaker, its view of the configuration).
  */
-async function kubeconfigSource(
-  config: Config,
-  secrets: FetchedSecrets,
-): Promise<KubeconfigSource> {
-  const { kubeconfigSecretId, eksClusterName, kubeconfigPath } = config.k8s
-  if (kubeconfigSecretId) {
-    if (secrets.kubeconfig === undefined) {
-      throw new SyncError(`KUBECONFIG_SECRET_ID ${kubeconfigSecretId} was not fetched`, {
-        context: { secretId: kubeconfigSecretId },
-      })
-    }
-    return { kind: 'text', text: secretText(secrets.kubeconfig), secretId: kubeconfigSecretId }
-  }
-  if (eksClusterName) {
-    const region = process.env.AWS_REGION
-    const { server, caData } = await describeEksCluster(eksClusterName, region)
-    const getToken = eksTokenProvider({
-      clusterName: eksClusterName,
-      region: region ?? 'us-east-1',
-      credentials: defaultProvider(),
-    })
-    return { kind: 'eks', server, caData, getToken }
-  }
-  if (kubeconfigPath) return { kind: 'file', path: kubeconfigPath }
-  throw new SyncError(
-    'No Kubernetes credentials: set KUBECONFIG_SECRET_ID, EKS_CLUSTER_NAME or KUBECONFIG',
-  )
+export interface SyncRuntime {
+  readonly invocation: Invocation
+  readonly config: Config
+  readonly db: Db
+  readonly mongoGuard: Guard
+  /** The registry (read now: CLUSTERS_SECRET_ID and EKS discovery are asked at every plan). */
+  loadFleet(this: void): Promise<Fleet>
+  /** One cluster's run dependencies; a credentials problem rejects for that cluster alone. */
+  forCluster(this: void, cluster: FleetCluster): Promise<RunDependencies>
+  /** The work queues' client (AWS_ENDPOINT_URL_SQS reaches a local one). */
+  sqs(this: void): SQSClient
 }
 
-/** What the reconcile and watch functions run on: the cluster, MongoDB, the deadline and the lease owner. */
-export async function createSyncDependencies(invocation: Invocation): Promise<RunDependencies> {
-  const { config, secrets, deadline, owner, container } = invocation
+/** The configuration as one cluster's run sees it: its name, its resources. */
+export function clusterConfig(config: Config, cluster: FleetCluster): Config {
+  if (cluster.name === config.clusterName && cluster.resources === config.resources) return config
+  return { ...config, clusterName: cluster.name, resources: cluster.resources }
+}
+
+export async function createSyncRuntime(invocation: Invocation): Promise<SyncRuntime> {
+  const { config, secrets, deadline, container } = invocation
   const secretsPolicy = secretValuePolicy(config, secrets)
   const uri = mongoUri(config, secrets)
-  const kube = createKubeClient(await kubeconfigSource(config, secrets), {
-    requestTimeoutMs: config.k8s.requestTimeoutMs,
-    guard: container.breakers.guardOf('kubernetes'),
-    allowInsecureTls: config.allowInsecureTls,
-  })
   // A warm container that saw MongoDB fail keeps its breaker open: fail now, not after every retry.
   const mongoGuard = container.breakers.guardOf('mongodb')
   const db = await mongoGuard(() => container.mongo.connectDB({ uri, signal: deadline.signal }))
+  let sqs: SQSClient | undefined
+  return {
+    sqs: () => (sqs ??= new SQSClient({})),
+    invocation,
+    config,
+    db,
+    mongoGuard,
+    loadFleet: () =>
+      loadFleet(config, {
+        fetchSecret: (id) => fetchSecretString(id),
+        discover: ({ tagKey, tagValue, region, nameTag }) =>
+          discoverEksClusters({ tagKey, tagValue, regions: [region], nameTag }),
+      }),
+    forCluster: (cluster) =>
+      clusterDependencies(invocation, { db, mongoGuard, secretsPolicy }, cluster),
+  }
+}
+
+async function clusterDependencies(
+  invocation: Invocation,
+  mongo: { readonly db: Db; readonly mongoGuard: Guard; readonly secretsPolicy: SecretValuePolicy },
+  cluster: FleetCluster,
+): Promise<RunDependencies> {
+  const { secrets, deadline, owner, container } = invocation
+  const config = clusterConfig(invocation.config, cluster)
+  const source = await kubeconfigSourceOf(cluster, { config, secrets, roles: container.roles })
+  const kube = await openKubeClient(source, {
+    requestTimeoutMs: config.k8s.requestTimeoutMs,
+    guard: container.clusterBreakers(cluster.name).guardOf('kubernetes'),
+    allowInsecureTls: config.allowInsecureTls,
+  })
   return {
     config,
-    source: clusterSource(kube, config),
+    source: scopedSource(clusterSource(kube, config), cluster.namespaces),
     storeFor: (resolved) =>
-      mongoResourceStore(db, resolved, {
+      mongoResourceStore(mongo.db, resolved, {
         config,
-        secrets: secretsPolicy,
-        guard: mongoGuard,
+        secrets: mongo.secretsPolicy,
+        guard: mongo.mongoGuard,
         pacing: container.pacing,
       }),
     deadline,

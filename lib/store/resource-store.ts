@@ -25,6 +25,14 @@ import type { InventoryDocument } from './documents/mapper.js'
 import type { RunCounts, SyncState, VersionReset } from './bookkeeping/sync-state.js'
 import { forgetStoredVersions, pruneTombstonesAbove } from './bookkeeping/version-reset.js'
 import { ResourceVersions } from './bookkeeping/resource-versions.js'
+import { ensureHistory } from './history/history-collection.js'
+import type { HistorySource } from './history/history-document.js'
+import {
+  recordHistory,
+  type HistoryChange,
+  type RecordedHistory,
+  type HistoryTarget,
+} from './history/history-writer.js'
 
 /** One (cluster, resource) in MongoDB, as the sync sees it: its collection, versions, checkpoint and lease. */
 export interface ResourceStore {
@@ -39,7 +47,16 @@ export interface ResourceStore {
    */
   saveVersions(versions: ReadonlyMap<string, string>): Promise<void>
   /** `source` names who wrote, on the dead letters of what the server refused (default reconcile). */
-  write(ops: WriteOp[], signal?: AbortSignal, source?: DeadLetterSource): Promise<WriteCounts>
+  /**
+   * `known`: stored versions read by `_id` just before, under this lease (the
+   * batch's history read), used instead of reading those ids again.
+   */
+  write(
+    ops: WriteOp[],
+    signal?: AbortSignal,
+    source?: DeadLetterSource,
+    known?: ReadonlyMap<string, string | null>,
+  ): Promise<WriteCounts>
   /**
    * Objects the Kubernetes edge refused (no usable uid, name or
    * resourceVersion): stored as dead letters, never written. Returns how many.
@@ -75,12 +92,30 @@ export interface ResourceStore {
   /** Extends this owner's live lease; refused when it expired or was taken over (bookkeeping/lease.ts). */
   renewLease(owner: string, ttlMs: number): Promise<LeaseAnswer>
   releaseLease(owner: string): Promise<void>
+  /**
+   * Present only for a resource under HISTORY_RESOURCES: records observed
+   * versions in object_history (lib/store/history/), to be called before the
+   * inventory writes of the same versions. A resource without history has no
+   * such method and pays nothing.
+   */
+  recordHistory?(
+    changes: readonly HistoryChange[],
+    source: HistorySource,
+    signal?: AbortSignal,
+  ): Promise<RecordedHistory>
 }
 
 export interface MongoStoreOptions {
   readonly config: Pick<
     Config,
-    'clusterName' | 'bulkWrite' | 'features' | 'retry' | 'breaker' | 'pacing' | 'bookkeepingTtl'
+    | 'clusterName'
+    | 'bulkWrite'
+    | 'features'
+    | 'retry'
+    | 'breaker'
+    | 'pacing'
+    | 'bookkeepingTtl'
+    | 'history'
   >
   /** SECRET_MODE, the HMAC key (resolved from Secrets Manager when configured), the annotation allowlist. */
   readonly secrets: SecretValuePolicy
@@ -121,7 +156,8 @@ export function mongoResourceStore(
     retry,
     guard,
   })
-  const writer: StoreWriter = { db, collection, resolved, options, versions, deadLetters }
+  const history = options.config.history.resources.some((ref) => ref.id === resource)
+  const writer: StoreWriter = { db, collection, resolved, options, versions, deadLetters, history }
   // When the current list pass started: a pass loads its versions before its first page.
   let listStartedAt: Date | undefined
 
@@ -132,6 +168,7 @@ export function mongoResourceStore(
         await ensureIndexes(db.collection(DEAD_LETTER_COLLECTION), deadLetterIndexes)
         await ensureIndexes(tombstonesOf(db), tombstoneIndexes)
         await ensureExpiry(db, options.config.bookkeepingTtl)
+        if (history) await ensureHistory(db, options.config.history.retentionDays)
       }),
     loadVersions: (namespaces?: readonly string[]) =>
       guard(async () => {
@@ -142,7 +179,7 @@ export function mongoResourceStore(
         return index
       }),
     saveVersions: (index: ReadonlyMap<string, string>) => guard(() => versions.save(index)),
-    write: (ops, signal, source = 'reconcile') => write(writer, ops, signal, source),
+    write: (ops, signal, source = 'reconcile', known) => write(writer, ops, signal, source, known),
     recordRefused: (refused, source) =>
       guard(() => recordRefused(db, { cluster, resource, source }, refused)),
     pruneDeadLetters: (seen, namespaces) =>
@@ -173,6 +210,7 @@ export function mongoResourceStore(
     acquireLease: (owner, ttlMs) => guard(() => acquireLease(db, stateId, owner, ttlMs)),
     renewLease: (owner, ttlMs) => guard(() => renewLease(db, stateId, owner, ttlMs)),
     releaseLease: (owner) => guard(() => releaseLease(db, stateId, owner)).then(() => undefined),
+    ...(history ? { recordHistory: historyRecorder(writer) } : {}),
   }
 }
 
@@ -184,6 +222,35 @@ interface StoreWriter {
   readonly options: MongoStoreOptions
   readonly versions: ResourceVersions
   readonly deadLetters: DeadLetterTracker
+  /** The resource is under HISTORY_RESOURCES. */
+  readonly history: boolean
+}
+
+/** What the inventory's writes map objects with: the same for history (history-document.ts). */
+function mappingOf(writer: StoreWriter) {
+  const { resolved, options } = writer
+  return {
+    cluster: options.config.clusterName,
+    apiVersion: resolved.apiVersion,
+    kind: resolved.kind,
+    secrets: options.secrets,
+    ...(writer.history ? { history: true } : {}),
+  }
+}
+
+/** recordHistory of a resource under history: chunked like the writer, retried through the breaker. */
+function historyRecorder(writer: StoreWriter): NonNullable<ResourceStore['recordHistory']> {
+  const { options } = writer
+  const target: HistoryTarget = {
+    db: writer.db,
+    inventory: writer.collection,
+    mapping: mappingOf(writer),
+    resource: writer.resolved.ref.id,
+    batchSize: options.config.bulkWrite.batchSize,
+    retry: options.config.retry,
+    guard: options.guard,
+  }
+  return (changes, source, signal) => recordHistory(target, changes, source, signal)
 }
 
 /** One write call: chunked, guarded per chunk attempt (bulk-writer.ts); all of it, or an error. */
@@ -192,24 +259,21 @@ async function write(
   ops: WriteOp[],
   signal: AbortSignal | undefined,
   source: DeadLetterSource,
+  known: ReadonlyMap<string, string | null> | undefined,
 ): Promise<WriteCounts> {
   const { resolved, options } = writer
   const resource = resolved.ref.id
   await writer.versions.beforeWrite(ops.map(writtenBy), signal)
   const result = await writeChunked(writer.collection, ops, {
     resource,
-    mapping: {
-      cluster: options.config.clusterName,
-      apiVersion: resolved.apiVersion,
-      kind: resolved.kind,
-      secrets: options.secrets,
-    },
+    mapping: mappingOf(writer),
     db: writer.db,
     config: options.config,
     guard: options.guard,
     pacing: options.pacing,
     deadLetters: writer.deadLetters.forSource(source),
     ...(signal ? { signal } : {}),
+    ...(known ? { knownVersions: known } : {}),
   })
   if (result.aborted) {
     // Some chunks never started: whatever depends on this write (deletes, the checkpoint) must not run.

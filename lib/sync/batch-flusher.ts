@@ -2,7 +2,11 @@ import type { RefusedObject, WatchEvent } from '../kube/types.js'
 import type { ResourceStore } from '../store/resource-store.js'
 import { countedWrite } from './counted-write.js'
 import { EventBatch } from './event-batch.js'
-import { addWriteCounts, type ReportWriteCounts } from './resource-report.js'
+import {
+  addWriteCounts,
+  type ReportHistoryCounts,
+  type ReportWriteCounts,
+} from './resource-report.js'
 
 /**
  * How long an event may wait for company before it is written: short enough
@@ -12,7 +16,7 @@ import { addWriteCounts, type ReportWriteCounts } from './resource-report.js'
 const FLUSH_INTERVAL_MS = 200
 
 /** What flushing moves on in the watch report. */
-export interface FlushProgress extends ReportWriteCounts {
+export interface FlushProgress extends ReportWriteCounts, ReportHistoryCounts {
   /** The longest an event waited between arriving and its write being acknowledged. */
   eventLagMaxMs: number
   /** The watch checkpoint saved last: every event up to it is written. */
@@ -29,7 +33,7 @@ export interface FlushProgress extends ReportWriteCounts {
  * checkpoint stays where the last acknowledged batch left it.
  */
 export class BatchFlusher {
-  readonly #batch = new EventBatch()
+  readonly #batch: EventBatch
   readonly #store: ResourceStore
   readonly #progress: FlushProgress
   readonly #stop: AbortController
@@ -47,6 +51,8 @@ export class BatchFlusher {
     signal: AbortSignal,
   ) {
     this.#store = store
+    // A resource under history keeps its events in order (lib/store/history/).
+    this.#batch = new EventBatch(store.recordHistory !== undefined)
     this.#progress = progress
     this.#stop = stop
     this.#signal = signal
@@ -92,7 +98,7 @@ export class BatchFlusher {
 
   async #flushBatch(): Promise<void> {
     if (this.#failure) return
-    const { ops, events, resourceVersion, oldestEventAt } = this.#batch.take()
+    const { ops, observed, events, resourceVersion, oldestEventAt } = this.#batch.take()
     const refused = this.#refused
     this.#refused = []
     const progress = this.#progress
@@ -101,6 +107,23 @@ export class BatchFlusher {
       if (refused.length > 0)
         progress.deadLettered += await this.#store.recordRefused(refused, 'watch')
       if (resourceVersion === undefined) return
+      // Every version of the batch, in order, before the coalesced inventory write and the
+      // checkpoint: a crash in between loses no version the next window replays.
+      let known: ReadonlyMap<string, string | null> | undefined
+      if (observed && observed.length > 0 && this.#store.recordHistory) {
+        const recorded = await this.#store.recordHistory(
+          observed.map(({ event, receivedAt }) => ({
+            type: historyTypeOf(event),
+            object: event.object,
+            observedAt: new Date(receivedAt),
+          })),
+          'watch',
+          this.#signal,
+        )
+        progress.historyWritten += recorded.written
+        progress.historyIncomplete += recorded.incomplete
+        known = recorded.read
+      }
       if (ops.length > 0) {
         // An event the server refuses comes back as a dead letter, not as an error, and
         // the checkpoint below moves past it. The invariant holds: its write was answered
@@ -108,13 +131,20 @@ export class BatchFlusher {
         // before the write returns, so nothing is lost, only deferred: the next reconcile
         // lists the object, finds it not stored at that version, and writes it again.
         // Blocking the checkpoint instead would stall every later event of the resource.
-        await countedWrite(this.#store.write(ops, this.#signal, 'watch'), (counts) =>
+        await countedWrite(this.#store.write(ops, this.#signal, 'watch', known), (counts) =>
           addWriteCounts(progress, counts),
         )
         if (oldestEventAt !== undefined)
           progress.eventLagMaxMs = Math.max(progress.eventLagMaxMs, Date.now() - oldestEventAt)
       }
-      await this.#store.saveWatchCheckpoint(resourceVersion, { events })
+      // Under HISTORY_RESOURCES, the window's history so far, for GET /health.
+      const history: Record<string, number> = this.#store.recordHistory
+        ? {
+            historyWritten: progress.historyWritten,
+            historyIncomplete: progress.historyIncomplete,
+          }
+        : {}
+      await this.#store.saveWatchCheckpoint(resourceVersion, { events, ...history })
       progress.resourceVersion = resourceVersion
     } catch (error) {
       // Failed after every retry: recorded as dead letters where MongoDB allowed, and
@@ -123,4 +153,9 @@ export class BatchFlusher {
       this.#stop.abort(error)
     }
   }
+}
+
+/** A watch event as a history version (bookmarks never reach history: they carry no object). */
+function historyTypeOf(event: WatchEvent): 'ADDED' | 'MODIFIED' | 'DELETED' {
+  return event.type === 'BOOKMARK' ? 'MODIFIED' : event.type
 }

@@ -81,6 +81,10 @@ export async function finishCompleteList(
     unchanged: tally.unchanged + written.skippedByGuard,
     deadLettered: written.deadLettered,
     pages: tally.pages,
+    // Under HISTORY_RESOURCES: what GET /health shows of the last list's history.
+    ...(store.recordHistory
+      ? { historyWritten: writes.history.written, historyIncomplete: writes.history.incomplete }
+      : {}),
   })
   return { checkpointSaved: true }
 }

@@ -82,7 +82,10 @@ export async function forEachResource<R extends ResourceReport, E extends object
   const started = Date.now()
   const limit = pLimit(fanOut.concurrency)
   const refs = selectResources(deps.config, fanOut.resources)
-  const resources = await Promise.all(refs.map((ref) => limit(() => runOne(deps, fanOut, ref))))
+  const cluster = deps.config.clusterName
+  const resources = await Promise.all(
+    refs.map((ref) => limit(async () => ({ cluster, ...(await runOne(deps, fanOut, ref)) }))),
+  )
   const output: RunOutput<R, E> = {
     ok: resources.every(
       (r) => r.status === 'complete' || (r.status === 'skipped' && !fanOut.manual),

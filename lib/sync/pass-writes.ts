@@ -1,6 +1,11 @@
 import type { RefusedObject } from '../kube/types.js'
 import type { ResourceStore } from '../store/resource-store.js'
 import { addCounts, emptyCounts, type WriteCounts, type WriteOp } from '../store/writes/write-op.js'
+import {
+  emptyHistoryCounts,
+  type HistoryChange,
+  type HistoryCounts,
+} from '../store/history/history-writer.js'
 import { countedWrite } from './counted-write.js'
 
 /**
@@ -11,6 +16,8 @@ import { countedWrite } from './counted-write.js'
  */
 export class PassWrites {
   readonly written: WriteCounts = emptyCounts()
+  /** Versions this pass recorded in object_history (a resource under HISTORY_RESOURCES only). */
+  readonly history: HistoryCounts = emptyHistoryCounts()
   readonly #store: ResourceStore
   readonly #signal: AbortSignal
   readonly #dryRun: boolean
@@ -22,10 +29,25 @@ export class PassWrites {
     this.#dryRun = dryRun
   }
 
-  /** Writes `ops` and waits for the write. */
-  write(ops: WriteOp[]): Promise<void> {
-    if (this.#dryRun || ops.length === 0) return Promise.resolve()
-    return countedWrite(this.#store.write(ops, this.#signal), (counts) =>
+  /**
+   * Writes `ops` and waits for the write. Under history, each change is
+   * recorded first (complete: false: what a list finds changed, no watch
+   * recorded), so the inventory never holds a version history lacks.
+   */
+  async write(ops: WriteOp[]): Promise<void> {
+    if (this.#dryRun || ops.length === 0) return
+    let known: ReadonlyMap<string, string | null> | undefined
+    if (this.#store.recordHistory) {
+      const recorded = await this.#store.recordHistory(
+        ops.map(historyChangeOf),
+        'reconcile',
+        this.#signal,
+      )
+      this.history.written += recorded.written
+      this.history.incomplete += recorded.incomplete
+      known = recorded.read
+    }
+    await countedWrite(this.#store.write(ops, this.#signal, 'reconcile', known), (counts) =>
       addCounts(this.written, counts),
     )
   }
@@ -59,4 +81,12 @@ export class PassWrites {
   async settle(): Promise<void> {
     await this.drain().catch(() => undefined)
   }
+}
+
+/** A list pass's write as a history version: an insert is new (nothing stored to read), a delete is known by uid. */
+function historyChangeOf(op: WriteOp): HistoryChange {
+  if (op.type === 'delete')
+    return { type: 'DELETED', uid: op.uid, resourceVersion: op.deletedAtResourceVersion }
+  if (op.type === 'insert') return { type: 'ADDED', object: op.object, unstored: true }
+  return { type: 'MODIFIED', object: op.object }
 }

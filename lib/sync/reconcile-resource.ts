@@ -93,6 +93,8 @@ export async function reconcileResource(
     await recordFailure(options, report, error)
   }
   fillCounts(report, tally, options.dryRun ? planned(tally) : writes.written)
+  report.historyWritten = writes.history.written
+  report.historyIncomplete = writes.history.incomplete
   report.durationMs = Date.now() - started
   return report
 }

@@ -19,6 +19,12 @@ export interface ReconcileRunInput {
   readonly dryRun?: boolean
   /** Applies deletes the mass-delete guard would hold (docs/operations.md#deletes-held). */
   readonly confirmDeletes?: boolean
+  /**
+   * A person asked for this run (default: any field set). A planned task names
+   * its resource but is the schedule's: a lease held elsewhere (a duplicate
+   * delivery) is a quiet skip, not a failure.
+   */
+  readonly manual?: boolean
 }
 
 export type ReconcileOutput = RunOutput<ReconcileReport, { dryRun: boolean }>
@@ -35,7 +41,7 @@ export function runReconcile(
     resources: input.resources,
     // Every field is a person's request (a resync of some resources or
     // namespaces, a dry run, confirmed deletes); the schedule sends `{}`.
-    manual: Object.values(input).some((value) => value !== undefined),
+    manual: input.manual ?? Object.values(input).some((value) => value !== undefined),
     // A dry run writes nothing, so it need not wait for (or block) a writer.
     lease: !input.dryRun,
     emptyReport: newReconcileReport,

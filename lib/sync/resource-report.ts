@@ -27,8 +27,18 @@ export interface ReportWriteCounts {
   pacingSlowdowns: number
 }
 
+/** Object history (lib/store/history/): versions recorded, and how many of them may have gaps before. */
+export interface ReportHistoryCounts {
+  /** Versions inserted in object_history (0 for a resource not under HISTORY_RESOURCES). */
+  historyWritten: number
+  /** Of those, the ones recorded with `complete: false`. */
+  historyIncomplete: number
+}
+
 /** The fields every resource's report has, whichever function made it. */
-export interface ResourceReport extends ReportWriteCounts {
+export interface ResourceReport extends ReportWriteCounts, ReportHistoryCounts {
+  /** The cluster it belongs to: every report line names it (a fleet's report mixes clusters). */
+  cluster?: string
   resource: string
   status: ResourceStatus
   durationMs: number
@@ -47,6 +57,8 @@ export function newResourceReport(
     resource,
     status,
     ...emptyReportWriteCounts(),
+    historyWritten: 0,
+    historyIncomplete: 0,
     durationMs: 0,
     ...(error === undefined ? {} : { error }),
   }

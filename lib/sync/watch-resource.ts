@@ -199,6 +199,8 @@ async function relist(watch: ResourceWatch): Promise<string | undefined> {
   }).finally(() => clearTimeout(timer))
   // What the pass wrote, it wrote, whether or not it completed.
   addReportWriteCounts(report, pass)
+  report.historyWritten += pass.historyWritten
+  report.historyIncomplete += pass.historyIncomplete
   if (pass.status !== 'complete' || !pass.listResourceVersion) {
     report.relistNeeded = true
     report.status = pass.status === 'partial' ? 'partial' : 'failed'

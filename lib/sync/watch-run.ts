@@ -8,6 +8,8 @@ const WATCH_CONCURRENCY = 16
 export interface WatchRunInput {
   readonly resources?: readonly string[]
   readonly windowSeconds?: number
+  /** A person asked for this run (default: resources named); planned tasks are the schedule's. */
+  readonly manual?: boolean
 }
 
 export type WatchOutput = RunOutput<WatchReport, object>
@@ -23,7 +25,7 @@ export function runWatch(deps: RunDependencies, input: WatchRunInput): Promise<W
     concurrency: WATCH_CONCURRENCY,
     resources: input.resources,
     // Resources named by a person; `windowSeconds` alone only shapes a window, as the schedule's.
-    manual: input.resources !== undefined,
+    manual: input.manual ?? input.resources !== undefined,
     emptyReport: newWatchReport,
     outputFields: {},
     work: (resolved, store, signal) =>

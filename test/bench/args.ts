@@ -15,10 +15,12 @@ export interface BenchArgs {
   readonly lambdaMemoryMb: number
   /** Only the namespaced resync figure (namespace-resync.ts). */
   readonly namespaceResyncOnly: boolean
+  /** Only the fleet figures (fleet.ts): planning, per-task overhead, queue vs inline, cold start. */
+  readonly fleet: boolean
 }
 
 export const usage =
-  'usage: npm run bench -- [--objects N] [--json] [--scale [--sizes 5000,20000,100000]] [--watch-events 1000] [--watch-rate 100] [--cpu-prof DIR] [--naive-cap-seconds 120] [--lambda-memory MB|0] [--namespace-resync-only]'
+  'usage: npm run bench -- [--objects N] [--json] [--scale [--sizes 5000,20000,100000]] [--watch-events 1000] [--watch-rate 100] [--cpu-prof DIR] [--naive-cap-seconds 120] [--lambda-memory MB|0] [--namespace-resync-only] [--fleet] [--history]'
 
 function megabytes(value: string | undefined): number {
   if (value === undefined) return deployedReconcileMemoryMb()
@@ -48,6 +50,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       'naive-cap-seconds': { type: 'string', default: '120' },
       'lambda-memory': { type: 'string' },
       'namespace-resync-only': { type: 'boolean', default: false },
+      fleet: { type: 'boolean', default: false },
     },
   })
   return {
@@ -60,6 +63,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     naiveCapMs: count('naive-cap-seconds', values['naive-cap-seconds']) * 1000,
     lambdaMemoryMb: megabytes(values['lambda-memory']),
     namespaceResyncOnly: values['namespace-resync-only'],
+    fleet: values.fleet,
     ...(values['cpu-prof'] ? { cpuProfileDir: values['cpu-prof'] } : {}),
   }
 }

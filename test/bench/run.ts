@@ -1,12 +1,18 @@
 import { parseBenchArgs, usage } from './args.js'
 import { benchOnce } from './bench-once.js'
 import { writeScaleDocs } from './scale-docs.js'
+import { up } from '../stack/up.js'
 import { ensureStack } from './stack.js'
 import { formatTable } from './table.js'
 import { namespaceResyncOnly } from './namespace-resync-only.js'
+import { benchFleet } from './fleet.js'
+import { parseHistoryArgs } from './history-args.js'
+import { historyBench } from './history-bench.js'
 
 /*
- * npm run bench -- [--objects N] [--json] [--scale]: see docs/benchmarks.md.
+ * npm run bench -- [--objects N] [--json] [--scale] [--fleet]: see docs/benchmarks.md.
+ * --fleet runs only the fleet figures (fleet.ts), not the single-cluster ones; --history only
+ * the history figures (history-bench.ts), with history-args.ts's flags.
  * Progress goes to stderr; the table (and with --json, one JSON object on the
  * last line) to stdout.
  */
@@ -14,8 +20,23 @@ import { namespaceResyncOnly } from './namespace-resync-only.js'
 const log = (line: string) => console.error(`bench: ${line}`)
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2))
+  const argv = process.argv.slice(2)
+  if (argv.includes('--history')) {
+    // Its own flags (history-args.ts: --objects, --rounds, --watch-rate...).
+    const options = parseHistoryArgs(argv.filter((a) => a !== '--history' && a !== '--json'))
+    const history = await historyBench(await ensureStack(log), { ...options, log })
+    console.log(JSON.stringify({ history }))
+    return
+  }
+  const args = parseBenchArgs(argv)
+  // The fleet figures need three clusters; `up` then keeps as many as run.
+  if (args.fleet) await up({ minClusters: 3 })
   const env = await ensureStack(log)
+  if (args.fleet) {
+    const fleet = await benchFleet(env, log)
+    console.log(JSON.stringify({ fleet }))
+    return
+  }
   if (args.namespaceResyncOnly) {
     const figure = await namespaceResyncOnly(env, args, log)
     console.log(JSON.stringify({ objects: args.objects, namespaceResync: figure }))

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util'
 
+import { parseClusterCount } from './clusters.js'
 import { down } from './down.js'
 import { readEnvFile } from './env-file.js'
 import { seed } from './seed.js'
 import { status } from './status.js'
 import { up } from './up.js'
 
-const usage = `usage: cli.ts up | down | status | seed --objects N [--namespace-prefix p] [--concurrency C] [--kubeconfig path]`
+const usage = `usage: cli.ts up [--clusters N] | down | status | seed --objects N [--namespace-prefix p] [--concurrency C] [--kubeconfig path]`
 
 async function runSeed(args: string[]) {
   const { values } = parseArgs({
@@ -41,11 +42,19 @@ async function runSeed(args: string[]) {
   )
 }
 
+// Without --clusters (or KMS_STACK_CLUSTERS) up keeps as many clusters as are running.
+async function runUp(args: string[]) {
+  const { values } = parseArgs({ args, options: { clusters: { type: 'string' } } })
+  const clusters =
+    values.clusters === undefined ? undefined : parseClusterCount(values.clusters, '--clusters')
+  await up({ clusters })
+}
+
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2)
   switch (command) {
     case 'up':
-      await up()
+      await runUp(rest)
       return 0
     case 'down':
       await down()

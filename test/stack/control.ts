@@ -3,7 +3,7 @@ import { compactAtCurrentRevision } from './etcd-compaction.js'
 import type { StopOptions } from './proc.js'
 import { ensureServer, stopSpec } from './server-lifecycle.js'
 import { ferretdb } from './servers/ferretdb.js'
-import { kubeApiserver } from './servers/kube-apiserver.js'
+import { kubeApiserver, kubeApiserverSpec } from './servers/kube-apiserver.js'
 import { withStackLock } from './stack-lock.js'
 import { sleep } from './wait.js'
 
@@ -49,6 +49,27 @@ export function stopApiServer(opts?: StopOptions): Promise<void> {
 export function startApiServer(): Promise<void> {
   requireOwned('kube')
   return withStackLock(async () => void (await ensureServer(kubeApiserver)))
+}
+
+function clusterSpec(cluster: number) {
+  const env = requireOwned('kube')
+  const clusters = Number(env.STACK_CLUSTERS ?? 1)
+  if (!Number.isInteger(cluster) || cluster < 1 || cluster > clusters) {
+    throw new Error(`cluster ${cluster}: the stack runs clusters 1 to ${clusters} (STACK_CLUSTERS)`)
+  }
+  return cluster === 1 ? kubeApiserver : kubeApiserverSpec(cluster)
+}
+
+/** Stops one cluster's API server (1 is the stack's original one); its objects stay in etcd. */
+export function stopApiserver(cluster: number, opts?: StopOptions): Promise<void> {
+  const spec = clusterSpec(cluster)
+  return withStackLock(async () => void (await stopSpec(spec, opts)))
+}
+
+/** Starts one cluster's API server again and waits until its lists answer. */
+export function startApiserver(cluster: number): Promise<void> {
+  const spec = clusterSpec(cluster)
+  return withStackLock(async () => void (await ensureServer(spec)))
 }
 
 /**

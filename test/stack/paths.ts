@@ -49,5 +49,27 @@ export const bins = {
   moto: join(cacheDir, `moto-${versions.moto}`, 'bin', 'moto_server'),
 }
 
+/** Cluster 1 keeps the original layout; cluster n >= 2 lives in .stack/kube/c<n>/. */
+export function clusterFiles(cluster: number): {
+  certDir: string
+  cert: string
+  kubeconfig: string
+} {
+  if (cluster === 1) {
+    return {
+      certDir: dirs.kubeCerts,
+      cert: files.apiserverCert,
+      kubeconfig: files.kubeconfigAdmin,
+    }
+  }
+  const dir = join(dirs.kube, `c${cluster}`)
+  const certDir = join(dir, 'certs')
+  return {
+    certDir,
+    cert: join(certDir, 'apiserver.crt'),
+    kubeconfig: join(dir, 'admin.kubeconfig'),
+  }
+}
+
 export const pidFile = (server: string) => join(dirs.pids, `${server}.pid`)
 export const logFile = (server: string) => join(dirs.logs, `${server}.log`)

@@ -13,4 +13,17 @@ export const ports = {
   moto: 25050 + offset,
 }
 
+/**
+ * Extra clusters (2..maxClusters) get 26450 + n (+ offset), clear of cluster 1's 26443/26444;
+ * the cap keeps them below the next checkout's ports when offsets are 100 apart.
+ */
+export const maxClusters = 40
+
+export function kubeApiserverPort(cluster: number): number {
+  if (!Number.isInteger(cluster) || cluster < 1 || cluster > maxClusters) {
+    throw new Error(`cluster ${cluster}: must be an integer from 1 to ${maxClusters}`)
+  }
+  return cluster === 1 ? ports.kubeApiserver : 26450 + offset + cluster
+}
+
 export const host = '127.0.0.1'

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 
+import { extraClusterSpecs, knownExtraClusters } from './clusters.js'
 import { runningPid } from './proc.js'
 import { allServers } from './servers/all.js'
 
@@ -18,11 +19,17 @@ const external: Record<string, string | undefined> = {
   ferretdb: process.env.MONGODB_URI,
 }
 
-/** Prints one line per server; resolves false when any server the stack owns is down. */
+/**
+ * Prints one line per server, the extra clusters' API servers after the first; resolves false
+ * when any server the stack owns (or a cluster .stack/env promises) is down.
+ */
 export async function status(): Promise<boolean> {
   let allUp = true
-  for (const spec of allServers) {
-    const name = spec.name.padEnd(15)
+  const [first, ...rest] = allServers
+  const extras = process.env.TEST_KUBECONFIG ? [] : extraClusterSpecs(knownExtraClusters())
+  const specs = first ? [first, ...extras, ...rest] : allServers
+  for (const spec of specs) {
+    const name = spec.name.padEnd(18)
     if (external[spec.name]) {
       console.log(`${name} external   (not managed: user override)`)
       continue

@@ -1,22 +1,31 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 import { KubeConfig } from '@kubernetes/client-node'
 
 import { applyClusterSetup } from './cluster-setup.js'
+import { resolveClusterCount, stopClustersAbove, type ClusterCountOptions } from './clusters.js'
 import { loadCredentials } from './credentials.js'
 import { writeEnvFile, type StackEnv } from './env-file.js'
 import { writeKubeMaterial } from './kube-material.js'
 import { writeKubeconfig } from './kubeconfig.js'
-import { dirs, files, repoRoot, stackDir } from './paths.js'
+import { clusterFiles, dirs, files, repoRoot, stackDir } from './paths.js'
 import { host, ports } from './ports.js'
-import { ensureServer, type Started } from './server-lifecycle.js'
+import { ensureWorkQueues, stackSqsClient } from './queues.js'
+import { ensureServer, stopSpec, type Started } from './server-lifecycle.js'
 import { withStackLock } from './stack-lock.js'
 import { etcd, etcdEndpoint } from './servers/etcd.js'
 import { ferretdb, ferretdbUri } from './servers/ferretdb.js'
-import { apiserverUrl, kubeApiserver, readApiserverCa } from './servers/kube-apiserver.js'
-import { moto, motoUrl } from './servers/moto.js'
+import {
+  apiserverUrl,
+  apiserverUrlOf,
+  kubeApiserver,
+  kubeApiserverSpec,
+  readApiserverCa,
+  readClusterCa,
+} from './servers/kube-apiserver.js'
+import { moto, motoNeedsRestart, motoUrl } from './servers/moto.js'
 import type { ServerSpec } from './servers/server.js'
 import { toxiproxy, toxiproxyUrl } from './servers/toxiproxy.js'
 import { ToxiproxyClient, type Proxy } from './toxiproxy.js'
@@ -44,12 +53,18 @@ function proxiedMongoUri(uri: string): { upstream: string; uri: string } | undef
   return { upstream, uri: `${scheme}${auth}${host}:${ports.mongoToxiproxy}${rest}` }
 }
 
-async function startKube(env: StackEnv, proxies: Proxy[]): Promise<void> {
+async function startKube(env: StackEnv, proxies: Proxy[], clusters: number): Promise<void> {
   const creds = loadCredentials()
   writeKubeMaterial()
   mkdirSync(dirs.etcdData, { recursive: true })
+  const stopped = await stopClustersAbove(clusters)
+  if (stopped.length > 0) log(`stopped clusters ${stopped.join(', ')} (asked for ${clusters})`)
   await ensure(etcd)
-  await ensure(kubeApiserver)
+  // All API servers start at once: each has its own cert dir, so none waits for another.
+  const numbers = Array.from({ length: clusters }, (_, i) => i + 1)
+  const t0 = Date.now()
+  await Promise.all(numbers.map((c) => ensure(c === 1 ? kubeApiserver : kubeApiserverSpec(c))))
+  if (clusters > 1) log(`${clusters} API servers ready in ${Date.now() - t0} ms`)
   const ca = readApiserverCa()
   const admin = { server: apiserverUrl, token: creds.adminToken, ca }
   env.KUBECONFIG = writeKubeconfig(files.kubeconfigAdmin, admin)
@@ -67,14 +82,26 @@ async function startKube(env: StackEnv, proxies: Proxy[]): Promise<void> {
   env.KUBE_CA_FILE = files.apiserverCert
   env.ETCD_ENDPOINT = etcdEndpoint
   env.STACK_KUBE_EXTERNAL = '0'
+  env.STACK_CLUSTERS = String(clusters)
   proxies.push({
     name: 'kube',
     listen: `${host}:${ports.kubeToxiproxy}`,
     upstream: `${host}:${ports.kubeApiserver}`,
     enabled: true,
   })
+  await Promise.all(numbers.map((c) => setUpCluster(env, c, creds.adminToken)))
+}
+
+// KUBECONFIG_1 is KUBECONFIG; cluster n's kubeconfig carries its own CA (its own self-signed cert).
+async function setUpCluster(env: StackEnv, cluster: number, token: string): Promise<void> {
+  const path = clusterFiles(cluster).kubeconfig
+  if (cluster !== 1) {
+    mkdirSync(dirname(path), { recursive: true })
+    writeKubeconfig(path, { server: apiserverUrlOf(cluster), token, ca: readClusterCa(cluster) })
+  }
+  env[`KUBECONFIG_${cluster}`] = path
   const kc = new KubeConfig()
-  kc.loadFromFile(env.KUBECONFIG)
+  kc.loadFromFile(path)
   await applyClusterSetup(kc, { rbac: true })
 }
 
@@ -83,10 +110,30 @@ async function useExternalKube(env: StackEnv, kubeconfig: string): Promise<void>
     `TEST_KUBECONFIG set: using ${kubeconfig}; tests needing faults, compaction or restarts will skip`,
   )
   env.KUBECONFIG = kubeconfig
+  env.KUBECONFIG_1 = kubeconfig
   env.STACK_KUBE_EXTERNAL = '1'
+  env.STACK_CLUSTERS = '1'
   const kc = new KubeConfig()
   kc.loadFromFile(kubeconfig)
   await applyClusterSetup(kc, { rbac: false })
+}
+
+// moto keeps its state in memory: the queues are (re)created on every up, which is idempotent.
+async function startMoto(env: StackEnv): Promise<void> {
+  if (motoNeedsRestart()) {
+    log('moto restarting: it was started without MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR')
+    await stopSpec(moto)
+  }
+  await ensure(moto)
+  const queues = await ensureWorkQueues({
+    prefix: 'kms',
+    visibilityTimeoutSeconds: 30,
+    client: stackSqsClient(motoUrl),
+  })
+  env.RECONCILE_QUEUE_URL = queues.reconcile.url
+  env.RECONCILE_DLQ_URL = queues.reconcile.dlqUrl
+  env.WATCH_QUEUE_URL = queues.watch.url
+  env.WATCH_DLQ_URL = queues.watch.dlqUrl
 }
 
 async function startMongo(env: StackEnv, proxies: Proxy[]): Promise<void> {
@@ -114,11 +161,11 @@ async function startMongo(env: StackEnv, proxies: Proxy[]): Promise<void> {
   }
 }
 
-export function up(): Promise<StackEnv> {
-  return withStackLock(upLocked)
+export function up(opts: ClusterCountOptions = {}): Promise<StackEnv> {
+  return withStackLock(() => upLocked(opts))
 }
 
-async function upLocked(): Promise<StackEnv> {
+async function upLocked(opts: ClusterCountOptions): Promise<StackEnv> {
   const t0 = Date.now()
   build()
   log(`build check ${Date.now() - t0} ms`)
@@ -126,8 +173,12 @@ async function upLocked(): Promise<StackEnv> {
   const env: StackEnv = { STACK_DIR: stackDir }
   const proxies: Proxy[] = []
   const testKubeconfig = process.env.TEST_KUBECONFIG
-  const kube = testKubeconfig ? useExternalKube(env, testKubeconfig) : startKube(env, proxies)
-  await Promise.all([kube, startMongo(env, proxies), ensure(moto), ensure(toxiproxy)])
+  const clusters = resolveClusterCount(opts)
+  if (testKubeconfig && clusters > 1) log(`TEST_KUBECONFIG set: one cluster, not ${clusters}`)
+  const kube = testKubeconfig
+    ? useExternalKube(env, testKubeconfig)
+    : startKube(env, proxies, clusters)
+  await Promise.all([kube, startMongo(env, proxies), startMoto(env), ensure(toxiproxy)])
   const toxi = new ToxiproxyClient(toxiproxyUrl)
   // populate replaces existing proxies, which also clears toxics a previous run left behind.
   await toxi.populate(proxies)
@@ -136,6 +187,11 @@ async function upLocked(): Promise<StackEnv> {
     TOXIPROXY_URL: toxiproxyUrl,
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: motoUrl,
+    // The fleet's AWS services come from the same moto server: the work queues, the role a
+    // cross-account cluster is reached through, and EKS discovery.
+    AWS_ENDPOINT_URL_SQS: motoUrl,
+    AWS_ENDPOINT_URL_STS: motoUrl,
+    AWS_ENDPOINT_URL_EKS: motoUrl,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_EC2_METADATA_DISABLED: 'true',

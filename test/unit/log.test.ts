@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { errorFields, logger } from '../../lib/log.js'
+import { errorFields, logger, withLogFields } from '../../lib/log.js'
 import { redactText, redactUri, registerSecret } from '../../lib/redact.js'
 import { logConfig } from '../../lib/config-summary.js'
 import { loadConfig } from '../../lib/config.js'
@@ -86,5 +86,38 @@ describe('redaction', () => {
     })
     expect(lines[0]).not.toContain('pw-that-must-not-leak')
     expect(lines[0]).not.toContain('hash-key-that-must-not-leak')
+  })
+})
+
+describe('log scopes', () => {
+  it("puts the scope's cluster on every line inside it, and never on another scope's", async () => {
+    const lines: string[] = []
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      lines.push(String(chunk))
+      return true
+    })
+    try {
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 1))
+      const run = (cluster: string) =>
+        withLogFields({ cluster }, async () => {
+          for (let i = 0; i < 3; i++) {
+            await tick()
+            logger.info(`page ${i}`, { event: 'reconcile.page', of: cluster })
+          }
+        })
+      await Promise.all([run('c1'), run('c2')])
+      logger.info('outside', { event: 'outside' })
+    } finally {
+      out.mockRestore()
+    }
+    const parsed = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    const pages = parsed.filter((l) => l.event === 'reconcile.page')
+    expect(pages).toHaveLength(6)
+    for (const line of pages) expect(line.cluster).toBe(line.of)
+    expect(parsed.find((l) => l.event === 'outside')).not.toHaveProperty('cluster')
   })
 })

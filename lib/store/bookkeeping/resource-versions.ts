@@ -49,6 +49,9 @@ const MAX_JOURNAL_ENTRIES = 500
  */
 const SNAPSHOT_MAX_AGE_MS = 24 * 60 * 60_000
 
+/** The fields of a sync_state document that only the lease mirror wrote. */
+const leaseOnly = new Set(['_id', 'lease'])
+
 /** What this store knows of the stored snapshot. */
 type SnapshotState =
   /** Not read yet. */
@@ -246,15 +249,18 @@ export class ResourceVersions {
   }
 
   /**
-   * Whether the resource has a sync_state document: with no write token, the
-   * one other trace a sync leaves, so that a snapshot collection dropped by
-   * hand is never read as "nothing stored".
+   * Whether a run of the sync left a trace in the resource's sync_state (a
+   * checkpoint, an error, a reset): with no write token, the one other trace,
+   * so that a snapshot collection dropped by hand is never read as "nothing
+   * stored". Its lease alone is no trace: taking the lease (lease.ts mirror)
+   * creates the document before the first load of a resource never written,
+   * and counting that would read a new cluster's index from the whole
+   * collection, every other cluster's documents included.
    */
   async #hasState(): Promise<boolean> {
     const { db, stateId } = this.#options
-    return (
-      (await stateCollectionOf(db).findOne({ _id: stateId }, { projection: { _id: 1 } })) !== null
-    )
+    const state = await stateCollectionOf(db).findOne({ _id: stateId })
+    return state !== null && Object.keys(state).some((field) => !leaseOnly.has(field))
   }
 
   /** A token no snapshot is saved under (in memory only: nothing is written by a load). */

@@ -15,6 +15,12 @@ export interface InventoryDocument {
   object: Record<string, unknown>
   labels: Array<{ key: string; value: string }>
   syncedAt: Date
+  /**
+   * Of a resource under HISTORY_RESOURCES only: the resourceVersion last
+   * recorded in object_history for it (lib/store/history/). Equal to
+   * `resourceVersion` when the stored version was recorded.
+   */
+  historyResourceVersion?: string
 }
 
 /** What the mapper needs to know besides the object itself. */
@@ -25,6 +31,12 @@ export interface MappingContext {
   readonly kind: string
   /** SECRET_MODE, its HMAC key and the annotation allowlist: applied to any kind named Secret. */
   readonly secrets: SecretValuePolicy
+  /**
+   * The resource keeps history: every write of it follows the history insert
+   * of the same version (lib/store/history/history-writer.ts), so the
+   * document says that its version is recorded.
+   */
+  readonly history?: boolean
 }
 
 /** docs/design.md: `_id` is `<cluster>/<metadata.uid>`; uids are unique per cluster and never reused. */
@@ -71,6 +83,7 @@ export function toDocument(
     object: encodeKeys(served),
     labels: labelsOf(object),
     syncedAt: now,
+    ...(ctx.history ? { historyResourceVersion: metadata.resourceVersion } : {}),
   }
 }
 

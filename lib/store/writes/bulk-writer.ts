@@ -39,6 +39,8 @@ export interface WriteChunkedOptions {
   readonly guard?: Guard
   /** The container's adaptive pacing; none: a fresh one from the configuration. */
   readonly pacing?: Pacing
+  /** Stored versions read by `_id` just before, under the same lease (WriteTarget.primed). */
+  readonly knownVersions?: ReadonlyMap<string, string | null>
 }
 
 export interface WriteResult extends WriteCounts {
@@ -127,6 +129,7 @@ async function writeTargetOf(
     now: options.now ?? (() => new Date()),
     atomicConditionalWrites: options.atomicConditionalWrites ?? profile.atomicConditionalWrites,
     readByIdOnly: profile.readByIdOnly,
+    ...(options.knownVersions ? { primed: new Map(options.knownVersions) } : {}),
   }
 }
 

@@ -4,7 +4,9 @@ import { loadConfig, type Config, type Env } from '../../../lib/config.js'
 import { healthResponse } from '../../../lib/health/http-response.js'
 import { healthPorts, quickMongoConfig } from '../../../lib/health/mongo-ports.js'
 import { checkHealth, type HealthReport } from '../../../lib/health/report.js'
-import { parseResourceRef } from '../../../lib/resource-ref.js'
+import { parseResourceRef, stateIdOf } from '../../../lib/resource-ref.js'
+import { saveFleetRegistry } from '../../../lib/store/bookkeeping/fleet-registry.js'
+import { acquireLease } from '../../../lib/store/bookkeeping/lease.js'
 import { checkpointsFor } from '../../../lib/store/bookkeeping/sync-state.js'
 import { MongoConnection } from '../../../lib/store/connection/client.js'
 import { createContainer, type Container } from '../../../lib/runtime/container.js'
@@ -184,6 +186,26 @@ describe('GET /health against the local stack', () => {
     expect(report.resources.every((r) => r.reasons.includes('never-synced'))).toBe(true)
   })
 
+  it('without a registry lists the configured cluster alone, and no other cluster as unmanaged', async () => {
+    const config = track(healthConfig())
+    await recordRuns(config, 'v1/configmaps', { listSecondsAgo: 60, watchSecondsAgo: 20 })
+    await recordRuns(config, 'apps/v1/deployments', { listSecondsAgo: 60, watchSecondsAgo: 20 })
+    const other = { ...config, clusterName: 'other-deployment' }
+    await recordRuns(other, 'v1/configmaps', { listSecondsAgo: 9000, watchSecondsAgo: 9000 })
+    const { status, report } = await check(config)
+    expect(status).toBe(200)
+    expect(report).toMatchObject({
+      cluster: 'health-test',
+      clusters: [{ cluster: 'health-test', healthy: true, stale: false }],
+      staleClusters: [],
+      unmanagedClusters: [],
+    })
+    expect(report.resources.map((r) => `${r.cluster} ${r.resource}`)).toEqual([
+      'health-test v1/configmaps',
+      'health-test apps/v1/deployments',
+    ])
+  })
+
   describe.skipIf(!process.env.MONGODB_URI_TOXIPROXY)('with MongoDB cut off (toxiproxy)', () => {
     const viaProxy = () => process.env.MONGODB_URI_TOXIPROXY ?? ''
 
@@ -293,4 +315,75 @@ describe('npm run invoke -- health, after real reconcile and watch runs', () => 
     expect(run.durationMs).toBeLessThan(20_000)
     expect(run.output).not.toContain(password())
   }, 60_000)
+})
+
+describe('GET /health of a fleet (sync_fleet registry)', () => {
+  /** Two registry clusters, one fresh and one stale, beside two clusters no longer in it. */
+  async function seedFleet(config: Config): Promise<void> {
+    const as = (cluster: string) => ({ ...config, clusterName: cluster })
+    await recordRuns(as('fleet-a'), 'v1/configmaps', { listSecondsAgo: 60, watchSecondsAgo: 20 })
+    await recordRuns(as('fleet-b'), 'v1/configmaps', { listSecondsAgo: 2400, watchSecondsAgo: 20 })
+    await recordRuns(as('fleet-b'), 'apps/v1/deployments', {
+      listSecondsAgo: 60,
+      watchSecondsAgo: 20,
+    })
+    await recordRuns(as('retired'), 'v1/configmaps', {
+      listSecondsAgo: 9000,
+      watchSecondsAgo: 9000,
+    })
+    await withDb(config, async (db) => {
+      // A sync_state a lease created, without its `cluster` field: still a cluster's state.
+      await acquireLease(db, stateIdOf('half-started', ref('v1/pods')), 'reconcile/x', 60_000)
+      await saveFleetRegistry(db, {
+        clusters: [
+          { name: 'fleet-a', resources: ['v1/configmaps'] },
+          { name: 'fleet-b', resources: ['v1/configmaps', 'apps/v1/deployments'] },
+        ],
+        plannedAt: new Date(),
+      })
+    })
+  }
+
+  it('answers 503 naming the stale registry cluster, and lists the unmanaged ones without counting them', async () => {
+    const config = track(healthConfig({ HEALTH_MAX_SYNC_AGE_SECONDS: '1800' }))
+    await seedFleet(config)
+    const { status, report, body } = await check(config)
+    expect(status).toBe(503)
+    expect(report.clusters.map((c) => [c.cluster, c.healthy, c.stale])).toEqual([
+      ['fleet-a', true, false],
+      ['fleet-b', false, true],
+    ])
+    expect(report.staleClusters).toEqual(['fleet-b'])
+    expect(report.unmanagedClusters).toEqual(['half-started', 'retired'])
+    expect(report.problems).toEqual([
+      expect.stringMatching(
+        /^fleet-b: v1\/configmaps: last complete sync 24\d\d s ago \(max 1800 s\)$/,
+      ),
+    ])
+    expect(report.resources.map((r) => `${r.cluster} ${r.resource} ${r.healthy}`)).toEqual([
+      'fleet-a v1/configmaps true',
+      'fleet-b v1/configmaps false',
+      'fleet-b apps/v1/deployments true',
+    ])
+    // The configured cluster (not in the registry) is only the report's `cluster`.
+    expect(report.cluster).toBe('health-test')
+    expect(body).not.toContain(password())
+  })
+
+  it('answers 200 once the stale cluster has synced, whatever the unmanaged clusters hold', async () => {
+    const config = track(healthConfig({ HEALTH_MAX_SYNC_AGE_SECONDS: '1800' }))
+    await seedFleet(config)
+    await recordRuns({ ...config, clusterName: 'fleet-b' }, 'v1/configmaps', {
+      listSecondsAgo: 30,
+      watchSecondsAgo: 10,
+    })
+    const { status, report } = await check(config)
+    expect(status).toBe(200)
+    expect(report).toMatchObject({
+      status: 'healthy',
+      problems: [],
+      staleClusters: [],
+      unmanagedClusters: ['half-started', 'retired'],
+    })
+  })
 })

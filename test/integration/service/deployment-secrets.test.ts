@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { conditionHolds, packageTemplate, packagingEnv } from './template.js'
+import { conditionHolds, packageTemplate, packagingEnv, serviceCopy } from './template.js'
 
 const run = promisify(execFile)
 
@@ -40,7 +40,10 @@ describe('packaging for a deployment', () => {
     const failure = await run(
       'npx',
       ['serverless', 'package', '--stage', 'prod', '--package', out],
-      { env: packagingEnv({ MONGODB_URI: mongoUri, SECRET_HASH_KEY: hashKey }) },
+      {
+        env: packagingEnv({ MONGODB_URI: mongoUri, SECRET_HASH_KEY: hashKey }),
+        cwd: serviceCopy(),
+      },
     ).then(
       () => undefined,
       (e: { code?: number; stdout?: string; stderr?: string }) => e,
@@ -106,7 +109,8 @@ describe('packaging for a deployment', () => {
       },
     })
     expect(health).toContain(decrypt)
-    expect(JSON.stringify(policiesOf(t.Resources.SyncFunctionRole))).toContain(decrypt)
+    // The sync functions' shared policy, attached to each of their four roles.
+    expect(JSON.stringify(t.Resources.SyncAccessPolicy?.Properties)).toContain(decrypt)
     const variables = t.Resources.ReconcileLambdaFunction?.Properties?.Environment?.Variables
     expect(variables?.MONGODB_URI ?? '').toBe('')
     expect(variables?.ALLOW_INSECURE_TLS).toBe('false')

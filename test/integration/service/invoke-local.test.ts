@@ -100,13 +100,14 @@ describe('the deployable service', () => {
       })
     }
     // Lambda sends to the destination with the function's role: SendMessage on that queue only.
-    expect(JSON.stringify(t.Resources.SyncFunctionRole?.Properties)).toContain(
-      JSON.stringify({
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] },
-      }),
-    )
+    for (const role of ['ReconcileFunctionRole', 'WatchFunctionRole'])
+      expect(JSON.stringify(t.Resources[role]?.Properties)).toContain(
+        JSON.stringify({
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] },
+        }),
+      )
 
     // Sized for a large cluster's pass (docs/benchmarks.md); no NODE_OPTIONS loads the source map.
     expect(t.Resources.ReconcileLambdaFunction?.Properties).toMatchObject({
@@ -144,23 +145,31 @@ describe('the deployable service', () => {
         Condition: 'UseAlarms',
       })
     }
+    // One alarm over every cluster of the fleet: the maximum age over the cluster dimension.
     expect(t.Resources.SyncAgeAlarm?.Properties).toMatchObject({
-      Namespace: 'KubeMongoSync',
-      MetricName: 'OldestCompleteSyncAgeSeconds',
-      Statistic: 'Maximum',
       Threshold: 1800,
       TreatMissingData: 'breaching',
-      Dimensions: [
-        { Name: 'service', Value: 'kube-mongo-sync' },
-        { Name: 'cluster', Value: expect.any(String) },
+      Metrics: [
+        {
+          Expression:
+            'SELECT MAX(OldestCompleteSyncAgeSeconds) FROM SCHEMA("KubeMongoSync", cluster, service) WHERE service = \'kube-mongo-sync\'',
+          ReturnData: true,
+        },
       ],
     })
     expect(t.Resources.BreakerOpenAlarm?.Properties).toMatchObject({
-      MetricName: 'BreakerOpens',
-      Statistic: 'Sum',
+      Metrics: [
+        {
+          Expression:
+            'SELECT SUM(BreakerOpens) FROM SCHEMA("KubeMongoSync", cluster, service) WHERE service = \'kube-mongo-sync\'',
+        },
+      ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     })
+    // A task that failed its three receives: each dead-letter queue has its alarm.
+    for (const alarm of ['ReconcileDeadLettersAlarm', 'WatchDeadLettersAlarm'])
+      expect(t.Resources[alarm]).toMatchObject({ Condition: 'UseAlarms' })
     expect(t.Resources.ReconcileErrorsAlarm?.Properties).toMatchObject({
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
@@ -198,14 +207,16 @@ describe('the deployable service', () => {
       const healthRole = JSON.stringify(t.Resources.HealthFunctionRole)
       expect(healthRole).toContain('secret:mongo-a')
       expect(healthRole).not.toContain('secret:kube-b')
-      expect(JSON.stringify(t.Resources.SyncFunctionRole)).toContain('secret:kube-b')
+      expect(JSON.stringify(t.Resources.SyncAccessPolicy)).toContain('secret:kube-b')
       expect(conditionHolds(t, 'UseFailureQueue')).toBe(false)
       expect(conditionHolds(t, 'HealthIamAuth')).toBe(false)
       expect(conditionHolds(t, 'UseAlarms')).toBe(true)
       expect(conditionHolds(t, 'UseDashboard')).toBe(true)
       expect(conditionHolds(t, 'HasAlarmTopic')).toBe(true)
       expect(t.Resources.SyncAgeAlarm?.Properties).toMatchObject({
-        Namespace: 'Inventory',
+        Metrics: [
+          { Expression: expect.stringContaining('FROM SCHEMA("Inventory", cluster, service)') },
+        ],
         AlarmActions: { 'Fn::If': ['HasAlarmTopic', [topic], { Ref: 'AWS::NoValue' }] },
       })
 
@@ -246,12 +257,15 @@ describe('the deployable service', () => {
           `SEARCH('{Inventory,cluster,resource,service} MetricName=\\"${metric}\\"`,
         )
       }
-      expect(text).toContain('"Inventory","BreakerOpens","service","kube-mongo-sync"')
-      expect(text).toContain(
-        '"Inventory","OldestCompleteSyncAgeSeconds","service","kube-mongo-sync"',
-      )
-      expect(text).toContain('"Inventory","ResourcesNeverSynced","service","kube-mongo-sync"')
-      expect(widgets).toHaveLength(22)
+      // Per cluster, found by SEARCH: a cluster added to the registry appears without a redeploy.
+      for (const metric of ['BreakerOpens', 'OldestCompleteSyncAgeSeconds', 'ResourcesNeverSynced'])
+        expect(text).toContain(
+          `SEARCH('{Inventory,cluster,service} MetricName=\\"${metric}\\" service=\\"kube-mongo-sync\\"'`,
+        )
+      // The queues: tasks waiting, dead letters, the oldest task, the workers' concurrency.
+      expect(text).toContain('"AWS/SQS","ApproximateNumberOfMessagesVisible"')
+      expect(text).toContain('"AWS/Lambda","ConcurrentExecutions"')
+      expect(widgets).toHaveLength(25)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -1,9 +1,37 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
+
+const repoRoot = resolve(import.meta.dirname, '../../..')
+
+let copy: string | undefined
+
+/**
+ * A copy of the service (serverless.yml, the sources, the deploy helpers; node_modules linked)
+ * that `serverless package` builds in: its build folders (`.esbuild`, `.serverless`) are its
+ * own, so these packaging-only tests run beside the integration tests that bundle in the
+ * working tree (`serverless invoke local`) without sharing a folder.
+ */
+export function serviceCopy(): string {
+  if (copy) return copy
+  const dir = mkdtempSync(join(tmpdir(), 'kms-service-'))
+  for (const entry of [
+    'serverless.yml',
+    'package.json',
+    'tsconfig.json',
+    'functions',
+    'lib',
+    'deploy',
+  ])
+    cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true })
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'))
+  copy = dir
+  return dir
+}
 
 /** The parts of a CloudFormation template the service tests read. */
 export interface Template {
@@ -72,7 +100,7 @@ export async function packageTemplate(
 ): Promise<Template> {
   const args = ['serverless', 'package', '--package', dir]
   for (const [key, value] of Object.entries(params)) args.push(`--param=${key}=${value}`)
-  await run('npx', args, { env: packagingEnv(env) })
+  await run('npx', args, { env: packagingEnv(env), cwd: serviceCopy() })
   return JSON.parse(
     readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template

@@ -10,6 +10,7 @@ import { variables } from '../../../lib/config-variables.js'
 const require = createRequire(import.meta.url)
 const guard = require('../../../deploy/plugins/no-secrets-in-environment.cjs') as {
   SECRET_VARIABLES: string[]
+  ECHO_ONLY_SECRETS: string[]
   secretsInEnvironment: (service: unknown) => Array<{ name: string; where: string }>
 }
 const healthSecret = require('../../../deploy/health-secret.cjs') as {
@@ -17,12 +18,16 @@ const healthSecret = require('../../../deploy/health-secret.cjs') as {
 }
 
 describe('the packaging guard', () => {
-  it('refuses every variable the configuration marks secret', () => {
+  it('refuses every variable the configuration marks secret, but the registry, which is never echoed but holds no credential', () => {
     const secret = Object.values(variables)
       .filter((spec) => 'secret' in spec && spec.secret === true)
       .map((spec) => spec.name)
 
-    expect([...guard.SECRET_VARIABLES].sort()).toEqual(secret.sort())
+    expect(guard.ECHO_ONLY_SECRETS).toEqual(['CLUSTERS'])
+    expect([...guard.SECRET_VARIABLES, ...guard.ECHO_ONLY_SECRETS].sort()).toEqual(secret.sort())
+    expect(
+      guard.secretsInEnvironment({ provider: { environment: { CLUSTERS: '[{"name":"a"}]' } } }),
+    ).toEqual([])
   })
 
   it('finds them set in the provider or a function environment, not when empty', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../lib/config.js'
 import type { StateFields } from '../../../lib/health/freshness.js'
 import { healthResponse } from '../../../lib/health/http-response.js'
-import { checkHealth } from '../../../lib/health/report.js'
+import { checkHealth, type HealthPorts } from '../../../lib/health/report.js'
 import type { MongoHealth } from '../../../lib/store/connection/client.js'
 
 const now = new Date('2026-11-28T12:00:00.000Z')
@@ -15,8 +15,14 @@ const config = loadConfig({
 const up: MongoHealth = { connected: true, readyState: 1, host: 'db', port: 27017, dbName: 'inv' }
 const fresh: StateFields = { lastFullSyncAt: ago(60), lastWatchAt: ago(10), needsRelist: false }
 
-const ports = (states: Record<string, StateFields>, mongo = up) => ({
-  readStates: () => Promise.resolve(new Map(Object.entries(states))),
+/** The configured cluster's states, no registry: a single-cluster deployment as it always was. */
+const ports = (states: Record<string, StateFields>, mongo = up): HealthPorts => ({
+  readFleet: (configured) =>
+    Promise.resolve({
+      registry: undefined,
+      states: new Map([[configured.name, new Map(Object.entries(states))]]),
+      unmanaged: [],
+    }),
   mongoHealth: () => mongo,
   now: () => now,
 })
@@ -52,7 +58,7 @@ describe('the health report', () => {
 
   it('answers 503 with the reason, not an error, when MongoDB cannot be read', async () => {
     const report = await checkHealth(config, {
-      readStates: () =>
+      readFleet: () =>
         Promise.reject(new Error('connect ECONNREFUSED mongodb://u:pw-12345678@db:27017')),
       mongoHealth: () => ({ connected: false, readyState: 0, host: '', port: 0, dbName: '' }),
       now: () => now,

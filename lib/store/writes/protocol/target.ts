@@ -14,6 +14,16 @@ export interface WriteTarget {
   readonly atomicConditionalWrites: boolean
   /** See ServerProfile: look ids up one by one rather than with `$in`. */
   readonly readByIdOnly: boolean
+  /**
+   * Stored versions the caller read by `_id` moments before this write, under
+   * the same lease (the batch's history read; null: not stored). Each is used
+   * once, by the first read of its id, instead of reading it again: where
+   * only `_id` look-ups are cheap a second read per event doubled a watch
+   * flush. A later read of the id (the slow path) goes to the server. The
+   * lease makes the early read as good as a fresh one: no other invocation
+   * writes the resource meanwhile, and the compare-and-swap still guards.
+   */
+  readonly primed?: Map<string, string | null>
 }
 
 /**
@@ -58,11 +68,24 @@ export async function storedVersions(
   ids: readonly string[],
 ): Promise<Map<string, string>> {
   const projection = { _id: 1, resourceVersion: 1 } as const
+  const { primed } = target
+  const known = new Map<string, string>()
+  const toRead: string[] = []
+  for (const id of ids) {
+    if (!primed?.has(id)) {
+      toRead.push(id)
+      continue
+    }
+    const version = primed.get(id)
+    primed.delete(id)
+    if (version !== null && version !== undefined) known.set(id, version)
+  }
   const found = await findByIds(
     target.readByIdOnly,
-    ids,
+    toRead,
     (many) => target.collection.find({ _id: { $in: many } }, { projection }).toArray(),
     (one) => target.collection.findOne({ _id: one }, { projection }),
   )
-  return new Map(found.map((d) => [d._id, d.resourceVersion]))
+  for (const d of found) known.set(d._id, d.resourceVersion)
+  return known
 }

@@ -167,4 +167,38 @@ describe('version index cost', () => {
     if ((await serverProfileOf(db)).readByIdOnly) expect(filters).toEqual([])
     else expect(filters).toEqual([{ cluster: 'new' }])
   })
+
+  it("reads none of the other clusters' documents for a new cluster once it holds the lease", async () => {
+    const resolved = resource()
+    await otherClusters(resolved, 200)
+    // A reconcile takes the lease first, which creates the resource's sync_state (its lease only).
+    const store = storeOf(resolved, watched, 'new')
+    expect(await store.acquireLease('first-run', 60_000)).toEqual({ acquired: true })
+
+    const { result, filters, returned } = await readsOf(resolved, () => store.loadVersions())
+
+    expect(result.size).toBe(0)
+    expect(returned).toBe(0)
+    if ((await serverProfileOf(db)).readByIdOnly) expect(filters).toEqual([])
+    else expect(filters).toEqual([{ cluster: 'new' }])
+  })
+
+  it('reads the collection once for a resource whose snapshots were deleted after a checkpoint', async () => {
+    const resolved = resource()
+    const first = storeOf(resolved, watched, 'dropped')
+    await first.acquireLease('first-run', 60_000)
+    await first.loadVersions()
+    await first.write([{ type: 'upsert', object: gadget('kept', 'x', '7') }])
+    await first.saveListCheckpoint('7', {})
+    await first.releaseLease('first-run')
+    await db
+      .collection('sync_version_snapshots')
+      .deleteMany({ _id: { $regex: '^dropped/' } } as never)
+
+    const again = storeOf(resolved, watched, 'dropped')
+    await again.acquireLease('second-run', 60_000)
+    const { result } = await readsOf(resolved, () => again.loadVersions())
+
+    expect([...result]).toEqual([['kept', '7']])
+  })
 })

@@ -1,0 +1,132 @@
+import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs'
+
+import { planReconcile } from '../../lib/fleet/plan.js'
+import { parseRegistryEntries } from '../../lib/fleet/registry-schema.js'
+import { fleetClusterOf } from '../../lib/fleet/registry.js'
+import { sendTasks } from '../../lib/fleet/send-tasks.js'
+import { parseResourceRef, type ResourceRef } from '../../lib/resource-ref.js'
+import type { RetryPolicy } from '../../lib/retry.js'
+import { queueDepth } from '../stack/queues.js'
+
+/*
+ * Planning a 200-cluster fleet (issue 18: 2,000 tasks in under 5 s): the
+ * registry parsed, planReconcile, then sendTasks's SendMessageBatch calls
+ * against the stack's SQS (moto), onto a queue of the bench's own that no
+ * worker reads; it is purged before and after.
+ *
+ * moto's SendMessage costs in proportion to the queue's depth (each message
+ * reads the queue's attributes, which count every message it holds:
+ * moto/sqs/models.py Queue.attributes), so 2,000 messages into one queue cost
+ * it quadratic time that SQS does not have. The figure is therefore taken
+ * twice: the plan as the reconcile function makes it (one sendTasks of 2,000
+ * into one queue), and the same 2,000 tasks sent 200 at a time with the queue
+ * purged (untimed) in between, which keeps moto's queue shallow.
+ */
+
+export const PLAN_CLUSTERS = 200
+
+/** Ten resources per cluster, as a registry without per-cluster `resources` gives them all. */
+export const PLAN_RESOURCES = [
+  'v1/configmaps',
+  'v1/secrets',
+  'v1/services',
+  'v1/pods',
+  'v1/serviceaccounts',
+  'apps/v1/deployments',
+  'apps/v1/statefulsets',
+  'apps/v1/daemonsets',
+  'batch/v1/jobs',
+  'networking.k8s.io/v1/ingresses',
+] as const
+
+/** The defaults of RETRY_* (docs/configuration.md): what the reconcile function plans with. */
+const PLAN_RETRY: RetryPolicy = {
+  maxAttempts: 5,
+  initialDelayMs: 1000,
+  maxDelayMs: 30_000,
+  backoffMultiplier: 2,
+}
+
+export interface PlanFigure {
+  clusters: number
+  resourcesPerCluster: number
+  tasks: number
+  batches: number
+  /** Registry parse + planReconcile + every SendMessageBatch acknowledged, one queue. */
+  totalMs: number
+  /** The same tasks sent 200 at a time onto a purged queue (moto's depth cost left out). */
+  shallowQueueTotalMs: number
+  /** Of which planReconcile alone (pure). */
+  planMs: number
+  tasksPerSecond: number
+  shallowQueueTasksPerSecond: number
+  /** Messages the queue held afterwards (must equal tasks). */
+  queued: number
+  targetMs: 5000
+}
+
+const SHALLOW_CHUNK = 200
+
+/** The tasks sent SHALLOW_CHUNK at a time, each onto an emptied queue: the sends' time only. */
+async function sendShallow(
+  sqs: SQSClient,
+  queueUrl: string,
+  tasks: readonly object[],
+): Promise<number> {
+  let ms = 0
+  for (let i = 0; i < tasks.length; i += SHALLOW_CHUNK) {
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }))
+    const t0 = performance.now()
+    await sendTasks(sqs, tasks.slice(i, i + SHALLOW_CHUNK), {
+      queueUrl,
+      policy: PLAN_RETRY,
+      kind: 'reconcile',
+    })
+    ms += performance.now() - t0
+  }
+  return ms
+}
+
+export async function benchPlanning(
+  sqs: SQSClient,
+  queueUrl: string,
+  log: (line: string) => void,
+): Promise<PlanFigure> {
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }))
+  const entries = Array.from({ length: PLAN_CLUSTERS }, (_, i) => ({
+    name: `plan-${String(i + 1).padStart(3, '0')}`,
+    kubeconfigPath: `/nonexistent/plan-${i + 1}.kubeconfig`,
+  }))
+  const defaults: ResourceRef[] = PLAN_RESOURCES.map((id) => parseResourceRef(id)!)
+  const t0 = performance.now()
+  const clusters = parseRegistryEntries(entries, 'bench registry').map((e) =>
+    fleetClusterOf(e, defaults),
+  )
+  const tasks = planReconcile(clusters, {}, new Date())
+  const planMs = performance.now() - t0
+  const { sent, batches } = await sendTasks(sqs, tasks, {
+    queueUrl,
+    policy: PLAN_RETRY,
+    kind: 'reconcile',
+  })
+  const totalMs = performance.now() - t0
+  const depth = await queueDepth(queueUrl, sqs)
+  log(`fleet planning: ${depth.total} tasks in ${batches} batches, ${Math.round(totalMs)} ms`)
+  const shallowMs = planMs + (await sendShallow(sqs, queueUrl, tasks))
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }))
+  log(`fleet planning, 200 at a time onto a purged queue: ${Math.round(shallowMs)} ms`)
+  return {
+    clusters: clusters.length,
+    resourcesPerCluster: PLAN_RESOURCES.length,
+    // sendTasks's own count (`sent`) loses increments under its concurrency: the tasks planned.
+    tasks: tasks.length,
+    batches,
+    totalMs: Math.round(totalMs),
+    planMs: Math.round(planMs * 10) / 10,
+    shallowQueueTotalMs: Math.round(shallowMs),
+    tasksPerSecond: Math.round(sent / (totalMs / 1000)),
+    shallowQueueTasksPerSecond: Math.round(tasks.length / (shallowMs / 1000)),
+    queued: depth.total,
+    targetMs: 5000,
+  }
+}
