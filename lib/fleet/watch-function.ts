@@ -3,7 +3,7 @@ import { newWatchReport } from '../sync/watch-resource.js'
 import { runWatch, type WatchOutput } from '../sync/watch-run.js'
 import { runInline } from './inline-run.js'
 import { planWatch } from './plan.js'
-import { plans, sendPlan, type PlanOutput } from './reconcile-function.js'
+import { plans, sendPlan, type PlanOutput } from './send-plan.js'
 import { recordFleet } from './record-fleet.js'
 import { selectClusters } from './registry.js'
 
