@@ -14,6 +14,7 @@ import {
   type MappingContext,
 } from '../documents/mapper.js'
 import { splitIntoChunks } from '../writes/coalesce-ops.js'
+import { findByIds } from '../writes/protocol/target.js'
 import { historyOf } from './history-collection.js'
 import {
   historyDocuments,
@@ -73,8 +74,6 @@ export interface HistoryTarget {
 }
 
 const DUPLICATE_KEY = 11000
-/** Single-id look-ups in flight where only `{_id}` filters are cheap (as the write protocol's). */
-const LOOKUP_CONCURRENCY = 4
 
 /**
  * Records `changes` in object_history, before the inventory writes of the same
@@ -147,28 +146,16 @@ async function readStored(
   const found: StoredDoc[] = []
   for (const slice of splitIntoChunks(ids, Math.max(1, target.batchSize))) {
     const docs = await retried(target, signal, 'read stored objects', () =>
-      readByIdOnly ? findOneByOne(target, slice) : findMany(target, slice),
+      findByIds(
+        readByIdOnly,
+        slice,
+        (many) => target.inventory.find({ _id: { $in: many } }, { projection }).toArray(),
+        (one) => target.inventory.findOne({ _id: one }, { projection }),
+      ),
     )
     found.push(...docs)
   }
   return new Map(found.map((doc) => [doc._id, doc]))
-}
-
-function findMany(target: HistoryTarget, ids: string[]): Promise<StoredDoc[]> {
-  return target.inventory.find({ _id: { $in: ids } }, { projection }).toArray()
-}
-
-async function findOneByOne(target: HistoryTarget, ids: readonly string[]): Promise<StoredDoc[]> {
-  const found: StoredDoc[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < ids.length) {
-      const doc = await target.inventory.findOne({ _id: ids[next++]! }, { projection })
-      if (doc) found.push(doc)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker))
-  return found
 }
 
 /** The changes as versions; a delete known by uid only takes the stored state (none stored: nothing to record). */

@@ -42,7 +42,7 @@ const LOOKUP_CONCURRENCY = 4
  * Finds the documents with these `_id`s (projected), with one `$in` query or,
  * where only a bare `_id` filter uses the index, one look-up per id.
  */
-async function findByIds<T extends { _id: string }>(
+export async function findByIds<T extends { _id: string }>(
   readByIdOnly: boolean,
   ids: readonly string[],
   findMany: (ids: string[]) => Promise<T[]>,
