@@ -206,29 +206,13 @@ function toConfig(p: ParsedVariables, secretMode: SecretMode): Config {
       backoffMultiplier: p.RETRY_BACKOFF_MULTIPLIER,
     },
     mongodb: mongodbConfig(p),
-    k8s: {
-      kubeconfigPath: p.KUBECONFIG,
-      kubeconfigSecretId: p.KUBECONFIG_SECRET_ID,
-      eksClusterName: p.EKS_CLUSTER_NAME,
-      requestTimeoutMs: p.K8S_REQUEST_TIMEOUT_MS,
-      watchTimeoutMs: p.K8S_WATCH_TIMEOUT_MS,
-      listPageSize: p.K8S_LIST_PAGE_SIZE,
-      listPageMaxBytes: p.K8S_LIST_PAGE_MAX_BYTES,
-      listPageMinSize: p.K8S_LIST_PAGE_MIN_SIZE,
-      watchLineMaxBytes: p.K8S_WATCH_LINE_MAX_BYTES,
-    },
+    k8s: k8sConfig(p),
     bulkWrite: {
       batchSize: p.BULK_WRITE_BATCH_SIZE,
       maxConcurrent: p.BULK_WRITE_MAX_CONCURRENT,
       batchDelayMs: p.BULK_WRITE_BATCH_DELAY_MS,
     },
-    features: {
-      k8sWatchReconnect: p.ENABLE_K8S_WATCH_RECONNECT,
-      mongoReconnect: p.ENABLE_MONGO_RECONNECT,
-      chunkedBulkWrite: p.ENABLE_CHUNKED_BULK_WRITE,
-      circuitBreaker: p.ENABLE_CIRCUIT_BREAKER,
-      adaptivePacing: p.ENABLE_ADAPTIVE_PACING,
-    },
+    features: featuresConfig(p),
     breaker: {
       failureThreshold: p.BREAKER_FAILURE_THRESHOLD,
       halfOpenAfterMs: p.BREAKER_HALF_OPEN_AFTER_MS,
@@ -297,6 +281,30 @@ function fleetConfig(p: ParsedVariables): Config['fleet'] {
     reconcileTaskMaxAgeSeconds: p.RECONCILE_TASK_MAX_AGE_SECONDS,
     watchTaskMaxAgeSeconds: p.WATCH_TASK_MAX_AGE_SECONDS,
     workerRetryDelaySeconds: p.WORKER_RETRY_DELAY_SECONDS,
+  }
+}
+
+function k8sConfig(p: ParsedVariables): Config['k8s'] {
+  return {
+    kubeconfigPath: p.KUBECONFIG,
+    kubeconfigSecretId: p.KUBECONFIG_SECRET_ID,
+    eksClusterName: p.EKS_CLUSTER_NAME,
+    requestTimeoutMs: p.K8S_REQUEST_TIMEOUT_MS,
+    watchTimeoutMs: p.K8S_WATCH_TIMEOUT_MS,
+    listPageSize: p.K8S_LIST_PAGE_SIZE,
+    listPageMaxBytes: p.K8S_LIST_PAGE_MAX_BYTES,
+    listPageMinSize: p.K8S_LIST_PAGE_MIN_SIZE,
+    watchLineMaxBytes: p.K8S_WATCH_LINE_MAX_BYTES,
+  }
+}
+
+function featuresConfig(p: ParsedVariables): Config['features'] {
+  return {
+    k8sWatchReconnect: p.ENABLE_K8S_WATCH_RECONNECT,
+    mongoReconnect: p.ENABLE_MONGO_RECONNECT,
+    chunkedBulkWrite: p.ENABLE_CHUNKED_BULK_WRITE,
+    circuitBreaker: p.ENABLE_CIRCUIT_BREAKER,
+    adaptivePacing: p.ENABLE_ADAPTIVE_PACING,
   }
 }
 
