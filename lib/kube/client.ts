@@ -9,7 +9,7 @@ import { kubeconfigConnection } from './kubeconfig.js'
 
 /*
  * A Kubernetes client for tests, benchmarks and local tools: synchronous, it
- * loads @kubernetes/client-node with this module. The Lambda functions use
+ * loads the kubeconfig reader with this module. The Lambda functions use
  * open-client.ts, which loads it only when a kubeconfig is read. Both make
  * the same client (connection.ts) over the same connections.
  */

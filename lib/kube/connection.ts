@@ -8,9 +8,9 @@ import { makeWatchStream } from './watch-stream.js'
 
 /*
  * A Kubernetes client over one API server connection, whatever its
- * credentials. Nothing here loads @kubernetes/client-node: an EKS cluster
- * (eks-connection.ts) never needs it, and a kubeconfig (kubeconfig.ts) loads
- * it when one is read (docs/scaling.md#cold-start).
+ * credentials. Nothing here reads a kubeconfig: an EKS cluster
+ * (eks-connection.ts) never needs one, and kubeconfig.ts is loaded when one
+ * is read (docs/scaling.md#cold-start).
  */
 
 /** Where the cluster credentials come from (docs/design.md#configuration-contract). */

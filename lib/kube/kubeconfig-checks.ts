@@ -1,9 +1,7 @@
-import type { Cluster, KubeConfig } from '@kubernetes/client-node'
+import type { Cluster, KubeConfig } from './kubeconfig-parse.js'
 
 /*
  * What a kubeconfig may ask of the function (docs/security.md#what-the-functions-can-read).
- * Types only from client-node: lib/kube/kubeconfig.ts stays the one file that
- * loads it.
  */
 
 /**
@@ -14,7 +12,7 @@ import type { Cluster, KubeConfig } from '@kubernetes/client-node'
  */
 export function programUsers(kc: KubeConfig): string[] {
   const problems: string[] = []
-  for (const user of kc.getUsers() ?? []) {
+  for (const user of kc.getUsers()) {
     if (user.exec)
       problems.push(`user "${user.name}" has an exec credential plugin (it runs a program)`)
     if (user.authProvider) {
@@ -35,7 +33,7 @@ export function insecureKubeTransport(cluster: Cluster): string[] {
   return problems
 }
 
-/** Kubeconfig fields that name a file the client reads (client-node reads `token-file` as it loads). */
+/** Kubeconfig fields that name a file the client reads (`token-file` as it loads: kubeconfig-parse.ts). */
 const FILE_FIELDS = {
   users: ['token-file', 'client-certificate', 'client-key'],
   clusters: ['certificate-authority'],

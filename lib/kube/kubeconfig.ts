@@ -1,22 +1,21 @@
-// The modules themselves, not the package index: the index would bring the whole API client
-// (watch, exec, port-forward, cp, metrics) into the bundle; these are all that is used.
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js'
-import type { Cluster, User } from '@kubernetes/client-node/dist/config_types.js'
-import { loadYaml } from '@kubernetes/client-node/dist/yaml.js'
-import type http from 'node:http'
-import type https from 'node:https'
+import { dirname, isAbsolute, join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { SyncError } from '../errors.js'
 import { registerSecret } from '../redact.js'
 import { describeSource, type Connection, type KubeconfigSource } from './connection.js'
+import { kubeconfigAuthorize, unsupportedAuthProvider } from './kubeconfig-auth.js'
 import { fileReferences, insecureKubeTransport, programUsers } from './kubeconfig-checks.js'
+import { KubeConfig, parseKubeconfigText, type Cluster, type User } from './kubeconfig-parse.js'
+import { unsupportedProxy } from './proxy-agent.js'
 
 /*
- * The one file that imports @kubernetes/client-node. We use its kubeconfig
- * parsing and its auth (tokens, client certificates, CA, proxies, auth
- * providers) through KubeConfig.applyToHTTPSOptions; transport.ts sends the
- * requests. The Lambda runtime imports this file only when a kubeconfig is
- * read (open-client.ts): evaluating client-node is a third of a worker's
- * cold start (docs/scaling.md#cold-start).
+ * A kubeconfig's connection: its current cluster, and its user's credentials
+ * on every request; transport.ts sends the requests. Read here, without
+ * @kubernetes/client-node, whose kubeconfig handling (with node-fetch, its
+ * auth providers, jsonpath, socks and proxy agents) was 1.3 MB of each
+ * worker's 3.6 MB bundle (docs/scaling.md#cold-start). Fields, defaults and
+ * auth are client-node's (kubeconfig-parse.ts, kubeconfig-auth.ts). The
+ * Lambda runtime imports this file only when a kubeconfig is read (open-client.ts).
  */
 
 type KubeconfigText = Exclude<KubeconfigSource, { kind: 'eks' }>
@@ -25,21 +24,10 @@ type KubeconfigText = Exclude<KubeconfigSource, { kind: 'eks' }>
 export function kubeconfigConnection(source: KubeconfigText): Connection {
   const kc = loadKubeConfig(source)
   const cluster = currentCluster(kc)
-  let agent: http.Agent | undefined
   return {
     server: cluster.server,
     insecure: insecureKubeTransport(cluster),
-    authorize: async () => {
-      const options: https.RequestOptions = {}
-      await kc.applyToHTTPSOptions(options)
-      // The agent (TLS material, proxy) is built once; headers are asked for every time.
-      agent ??= options.agent as http.Agent | undefined
-      const headers: Record<string, string> = {}
-      for (const [key, value] of Object.entries(options.headers ?? {})) {
-        if (value !== undefined) headers[key] = String(value)
-      }
-      return { agent, headers, ...(typeof options.auth === 'string' ? { auth: options.auth } : {}) }
-    },
+    authorize: kubeconfigAuthorize(cluster, kc.getCurrentUser()),
   }
 }
 
@@ -66,15 +54,16 @@ export function loadKubeConfig(source: KubeconfigSource): KubeConfig {
   try {
     if (source.kind === 'text') {
       // Checked before loading: loading reads a token-file at once.
-      const files = fileReferences(loadYaml(source.text))
+      const parsed = parseKubeconfigText(source.text)
+      const files = fileReferences(parsed)
       if (files.length > 0) {
         throw new SyncError(
           `${where} is refused: ${files.join('; ')}. A kubeconfig from Secrets Manager must carry its token and certificates inline (token, client-certificate-data, client-key-data, certificate-authority-data) (docs/security.md#what-the-functions-can-read)`,
           { context },
         )
       }
-      kc.loadFromString(source.text)
-    } else kc.loadFromFile(source.path)
+      kc.loadFromObject(parsed)
+    } else loadFromFile(kc, source.path)
   } catch (error) {
     if (error instanceof SyncError) throw error
     throw new SyncError(`${where} is not a valid kubeconfig: ${describeLoadError(error)}`, {
@@ -87,7 +76,7 @@ export function loadKubeConfig(source: KubeconfigSource): KubeConfig {
     }
     kc.setCurrentContext(source.context)
   }
-  for (const user of kc.getUsers() ?? []) registerUserSecrets(user)
+  for (const user of kc.getUsers()) registerUserSecrets(user)
   // A kubeconfig file is the local user's own; a secret may have been written by someone else.
   const programs = source.kind === 'text' ? programUsers(kc) : []
   if (programs.length > 0) {
@@ -114,7 +103,7 @@ function describeLoadError(error: unknown): string {
     return `not YAML or JSON (${typeof e.reason === 'string' ? e.reason : 'syntax error'}${at})`
   }
   if (typeof e?.code === 'string') return `cannot be read (${e.code})`
-  // client-node's own checks name the field, e.g. "clusters[0].cluster.server is missing".
+  // The field checks (kubeconfig-parse.ts) name the field, e.g. "clusters[0].cluster.server is missing".
   return error instanceof Error && /^(clusters|users|contexts)\[\d+\]/.test(error.message)
     ? error.message
     : 'unreadable structure'
@@ -125,19 +114,33 @@ function problemOf(kc: KubeConfig): string | undefined {
   if (!name) return 'no current-context'
   const context = kc.getContextObject(name)
   if (!context) return `current-context "${name}" is not among its contexts`
-  if (!kc.getCluster(context.cluster))
-    return `context "${name}" names cluster "${context.cluster}", which is missing`
-  if (!kc.getUser(context.user))
-    return `context "${name}" names user "${context.user}", which is missing`
-  return undefined
+  const cluster = kc.getCluster(context.cluster)
+  if (!cluster) return `context "${name}" names cluster "${context.cluster}", which is missing`
+  const user = kc.getUser(context.user)
+  if (!user) return `context "${name}" names user "${context.user}", which is missing`
+  return (
+    unsupportedAuthProvider(user) ??
+    (cluster.proxyUrl ? unsupportedProxy(cluster.proxyUrl, cluster.server) : undefined)
+  )
+}
+
+/** client-node's loadFromFile: a file's relative certificate paths are relative to it. */
+function loadFromFile(kc: KubeConfig, path: string): void {
+  kc.loadFromString(readFileSync(path).toString('utf-8'))
+  const relativeTo = (file: string | undefined) =>
+    file && !isAbsolute(file) ? join(dirname(path), file) : file
+  for (const cluster of kc.getClusters()) cluster.caFile = relativeTo(cluster.caFile)
+  for (const user of kc.getUsers()) {
+    user.certFile = relativeTo(user.certFile)
+    user.keyFile = relativeTo(user.keyFile)
+  }
 }
 
 function registerUserSecrets(user: User): void {
   registerSecret(user.token)
   registerSecret(user.password)
   registerSecret(user.keyData)
-  const config =
-    (user.authProvider as { config?: Record<string, unknown> } | undefined)?.config ?? {}
+  const config = user.authProvider?.config ?? {}
   for (const key of ['access-token', 'id-token', 'refresh-token', 'client-secret']) {
     const value = config[key]
     if (typeof value === 'string') registerSecret(value)

@@ -7,12 +7,11 @@ import {
 import { eksConnection } from './eks-connection.js'
 
 /*
- * The functions' Kubernetes client (docs/scaling.md#cold-start). Evaluating
- * @kubernetes/client-node (and its node-fetch, js-yaml, jsonpath, socks and
- * proxy agents) took a third of a worker's load; an EKS cluster never needs
- * it, so kubeconfig.ts is imported the first time a kubeconfig is read. The
- * bundle still carries it (esbuild defers a dynamically imported module's
- * evaluation until the import runs).
+ * The functions' Kubernetes client (docs/scaling.md#cold-start). An EKS
+ * cluster's client needs its endpoint, CA and token alone; the kubeconfig reader
+ * (kubeconfig.ts, with js-yaml) is imported the first time a kubeconfig is
+ * read, so an EKS-only worker never evaluates it (esbuild defers a
+ * dynamically imported module's evaluation until the import runs).
  */
 
 export async function openKubeClient(

@@ -25,11 +25,17 @@ import yaml from 'js-yaml'
  * node_modules: their load counts, as it does on Lambda.
  *
  *   bash scripts/node22.sh node --import tsx test/bench/cold-start.ts [--esbuild-from FILE] [--runs 5]
- *     [--functions reconcileWorker,watchWorker]
+ *     [--functions reconcileWorker,watchWorker] [--before DIR:FUNCTION]
  *
  * --esbuild-from takes the `custom.esbuild` block of another serverless.yml
  * (e.g. the previous version's, `git show HEAD:serverless.yml > /tmp/before.yml`)
  * for before/after figures; the functions are always this serverless.yml's.
+ * --before DIR:FUNCTION compares with a function of another tree, e.g. the
+ * release before fleets (docs/scaling.md#cold-start):
+ *   mkdir -p /tmp/before && git archive 6a6a3de | tar -x -C /tmp/before
+ *   ln -s "$PWD/node_modules" /tmp/before/node_modules
+ *   ... cold-start.ts --runs 9 --functions reconcileWorker,watchWorker --before /tmp/before:reconcile
+ * Its loads alternate with each function's, and `ratio` gives now/before.
  * Prints one JSON object.
  */
 
@@ -137,36 +143,68 @@ const median = (values: number[]) => {
 }
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits
 
+/** A function's bundle: this repository's, or (--before) another tree's with its own options. */
+async function bundle(dir: string, handler: string, options: BuildOptions, outfile: string) {
+  const entry = join(dir, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`)
+  if (!existsSync(entry)) return undefined
+  const built = await build({
+    ...options,
+    entryPoints: [entry],
+    outfile,
+    logLevel: 'error',
+    absWorkingDir: dir,
+    metafile: true,
+  })
+  return { entry, outfile, usesOpenClient: OPEN_CLIENT in built.metafile.inputs }
+}
+
+type Loads = ReturnType<typeof loadOnce>[]
+const figuresOf = (outfile: string, loads: Loads) => ({
+  bundleBytes: statSync(outfile).size,
+  loadMs: round(median(loads.map((l) => l.loadMs))),
+  cpuMs: round(median(loads.map((l) => l.cpuMs))),
+  rssMb: round(median(loads.map((l) => l.rssMb))),
+})
+
+interface Before {
+  readonly name: string
+  readonly outfile: string
+}
+
 async function measure(
   name: string,
   handler: string,
   options: BuildOptions,
   outdir: string,
   runs: number,
+  before?: Before,
 ) {
-  const entry = join(root, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`)
-  if (!existsSync(entry)) return undefined
   const extension = options.outExtension?.['.js'] ?? '.js'
-  const outfile = join(outdir, `${name}${extension}`)
-  const built = await build({
-    ...options,
-    entryPoints: [entry],
-    outfile,
-    logLevel: 'error',
-    absWorkingDir: root,
-    metafile: true,
-  })
-  const loads = Array.from({ length: runs }, () => loadOnce(outfile))
-  const figures = {
-    bundleBytes: statSync(outfile).size,
-    loadMs: round(median(loads.map((l) => l.loadMs))),
-    cpuMs: round(median(loads.map((l) => l.cpuMs))),
-    rssMb: round(median(loads.map((l) => l.rssMb))),
+  const built = await bundle(root, handler, options, join(outdir, `${name}${extension}`))
+  if (!built) return undefined
+  // With --before, its loads alternate with this function's: a busy machine slows both alike.
+  const loads: Loads = []
+  const beforeLoads: Loads = []
+  for (let i = 0; i < runs; i++) {
+    if (before) beforeLoads.push(loadOnce(before.outfile))
+    loads.push(loadOnce(built.outfile))
   }
-  if (!(OPEN_CLIENT in built.metafile.inputs)) return figures
+  const figures = figuresOf(built.outfile, loads)
+  const first = built.usesOpenClient
+    ? { firstKubeconfigClient: await firstKubeconfigClient(built.entry, options, outdir, runs) }
+    : {}
+  if (!before) return { ...figures, ...first }
+  const was = figuresOf(before.outfile, beforeLoads)
   return {
     ...figures,
-    firstKubeconfigClient: await firstKubeconfigClient(entry, options, outdir, runs),
+    ...first,
+    before: { function: before.name, ...was },
+    /** now / before; RSS: what the load adds to an empty Node's. */
+    ratio: {
+      loadMs: round(figures.loadMs / was.loadMs, 2),
+      cpuMs: round(figures.cpuMs / was.cpuMs, 2),
+      addedRssMb: round((figures.rssMb - emptyRssMb) / (was.rssMb - emptyRssMb), 2),
+    },
   }
 }
 
@@ -202,12 +240,34 @@ async function firstKubeconfigClient(
   }
 }
 
+let emptyRssMb = 0
+
+/**
+ * --before DIR:FUNCTION: that function of another tree (e.g. an earlier
+ * release's `git archive`, with a node_modules), bundled with its own
+ * serverless.yml's options, loaded alternately with each function measured.
+ */
+async function bundleBefore(spec: string, outdir: string): Promise<Before> {
+  const at = spec.lastIndexOf(':')
+  if (at < 0) throw new Error(`--before ${spec}: expected DIR:FUNCTION`)
+  const [dir, name] = [resolve(spec.slice(0, at)), spec.slice(at + 1)]
+  const other = readServerless(join(dir, 'serverless.yml'))
+  const fn = other.functions[name]
+  if (!fn) throw new Error(`--before ${spec}: no function ${name} in ${dir}/serverless.yml`)
+  const options = esbuildOptionsOf(other.custom.esbuild)
+  const extension = options.outExtension?.['.js'] ?? '.js'
+  const built = await bundle(dir, fn.handler, options, join(outdir, `before-${name}${extension}`))
+  if (!built) throw new Error(`--before ${spec}: no ${fn.handler} source`)
+  return { name, outfile: built.outfile }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'esbuild-from': { type: 'string', default: 'serverless.yml' },
       runs: { type: 'string', default: '5' },
       functions: { type: 'string' },
+      before: { type: 'string' },
     },
   })
   const serverless = readServerless(join(root, 'serverless.yml'))
@@ -215,12 +275,15 @@ async function main(): Promise<void> {
   const options = esbuildOptionsOf(readServerless(resolve(root, esbuildFrom)).custom.esbuild)
   const outdir = mkdtempSync(join(tmpdir(), 'kms-cold-start-'))
   const baseline = loadOnce()
+  emptyRssMb = baseline.rssMb
   try {
+    const before = values.before ? await bundleBefore(values.before, outdir) : undefined
     const functions: Record<string, unknown> = {}
     const only = values.functions?.split(',')
     for (const [name, fn] of Object.entries(serverless.functions)) {
       if (only && !only.includes(name)) continue
-      const result = await measure(name, fn.handler, options, outdir, Number(values.runs))
+      const runs = Number(values.runs)
+      const result = await measure(name, fn.handler, options, outdir, runs, before)
       if (result) functions[name] = result
     }
     const report = {

@@ -7,7 +7,7 @@ import { unguarded } from '../../../lib/resilience/circuit-breaker.js'
 
 /*
  * The functions' client (lib/kube/open-client.ts): the same checks as
- * createKubeClient, with @kubernetes/client-node (lib/kube/kubeconfig.ts)
+ * createKubeClient, with the kubeconfig reader (lib/kube/kubeconfig.ts)
  * loaded only for a kubeconfig.
  */
 
