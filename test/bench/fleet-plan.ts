@@ -14,13 +14,13 @@ import { queueDepth } from '../stack/queues.js'
  * against the stack's SQS (moto), onto a queue of the bench's own that no
  * worker reads; it is purged before and after.
  *
- * moto's SendMessage costs in proportion to the queue's depth (each message
- * reads the queue's attributes, which count every message it holds:
- * moto/sqs/models.py Queue.attributes), so 2,000 messages into one queue cost
- * it quadratic time that SQS does not have. The figure is therefore taken
- * twice: the plan as the reconcile function makes it (one sendTasks of 2,000
- * into one queue), and the same 2,000 tasks sent 200 at a time with the queue
- * purged (untimed) in between, which keeps moto's queue shallow.
+ * Taken three times: the plan as the reconcile function makes it (one
+ * sendTasks of 2,000 into one empty queue that keeps them all); the same 2,000
+ * again onto that queue (a plan that finds the last one undrained); and the
+ * 2,000 sent 200 at a time, each onto an emptied queue. Each moto SendMessage
+ * still counts the messages its queue holds (cheaply since
+ * test/stack/servers/moto-patches), so the three differ by what the queue's
+ * depth costs moto, which SQS's SendMessage does not have.
  */
 
 export const PLAN_CLUSTERS = 200
@@ -54,7 +54,9 @@ export interface PlanFigure {
   batches: number
   /** Registry parse + planReconcile + every SendMessageBatch acknowledged, one queue. */
   totalMs: number
-  /** The same tasks sent 200 at a time onto a purged queue (moto's depth cost left out). */
+  /** The same again onto that queue, still holding them: a plan that finds the last undrained. */
+  backlogTotalMs: number
+  /** The same tasks sent 200 at a time onto a purged queue (little of moto's depth cost). */
   shallowQueueTotalMs: number
   /** Of which planReconcile alone (pure). */
   planMs: number
@@ -67,6 +69,17 @@ export interface PlanFigure {
 
 const SHALLOW_CHUNK = 200
 
+/** The sends' time only: every SendMessageBatch of `tasks` acknowledged. */
+async function timedSend(
+  sqs: SQSClient,
+  queueUrl: string,
+  tasks: readonly object[],
+): Promise<number> {
+  const t0 = performance.now()
+  await sendTasks(sqs, tasks, { queueUrl, policy: PLAN_RETRY, kind: 'reconcile' })
+  return performance.now() - t0
+}
+
 /** The tasks sent SHALLOW_CHUNK at a time, each onto an emptied queue: the sends' time only. */
 async function sendShallow(
   sqs: SQSClient,
@@ -76,13 +89,7 @@ async function sendShallow(
   let ms = 0
   for (let i = 0; i < tasks.length; i += SHALLOW_CHUNK) {
     await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }))
-    const t0 = performance.now()
-    await sendTasks(sqs, tasks.slice(i, i + SHALLOW_CHUNK), {
-      queueUrl,
-      policy: PLAN_RETRY,
-      kind: 'reconcile',
-    })
-    ms += performance.now() - t0
+    ms += await timedSend(sqs, queueUrl, tasks.slice(i, i + SHALLOW_CHUNK))
   }
   return ms
 }
@@ -111,18 +118,25 @@ export async function benchPlanning(
   })
   const totalMs = performance.now() - t0
   const depth = await queueDepth(queueUrl, sqs)
+  if (sent !== tasks.length || depth.total !== tasks.length)
+    throw new Error(`planned ${tasks.length} tasks, sent ${sent}, the queue holds ${depth.total}`)
   log(`fleet planning: ${depth.total} tasks in ${batches} batches, ${Math.round(totalMs)} ms`)
+  const backlogMs = planMs + (await timedSend(sqs, queueUrl, tasks))
+  const backlog = await queueDepth(queueUrl, sqs)
+  if (backlog.total !== 2 * tasks.length)
+    throw new Error(`sent ${tasks.length} more tasks, the queue holds ${backlog.total}`)
+  log(`fleet planning onto the ${depth.total} still queued: ${Math.round(backlogMs)} ms`)
   const shallowMs = planMs + (await sendShallow(sqs, queueUrl, tasks))
   await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }))
   log(`fleet planning, 200 at a time onto a purged queue: ${Math.round(shallowMs)} ms`)
   return {
     clusters: clusters.length,
     resourcesPerCluster: PLAN_RESOURCES.length,
-    // sendTasks's own count (`sent`) loses increments under its concurrency: the tasks planned.
-    tasks: tasks.length,
+    tasks: sent,
     batches,
     totalMs: Math.round(totalMs),
     planMs: Math.round(planMs * 10) / 10,
+    backlogTotalMs: Math.round(backlogMs),
     shallowQueueTotalMs: Math.round(shallowMs),
     tasksPerSecond: Math.round(sent / (totalMs / 1000)),
     shallowQueueTasksPerSecond: Math.round(tasks.length / (shallowMs / 1000)),

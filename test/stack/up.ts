@@ -121,7 +121,7 @@ async function useExternalKube(env: StackEnv, kubeconfig: string): Promise<void>
 // moto keeps its state in memory: the queues are (re)created on every up, which is idempotent.
 async function startMoto(env: StackEnv): Promise<void> {
   if (motoNeedsRestart()) {
-    log('moto restarting: it was started without MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR')
+    log('moto restarting: it was started without the stack environment (servers/moto.ts)')
     await stopSpec(moto)
   }
   await ensure(moto)

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 import { httpGet } from '../http-get.js'
 import { bins } from '../paths.js'
@@ -10,7 +11,14 @@ export const motoUrl = `http://${host}:${ports.moto}`
 
 // moto refuses a second PurgeQueue on a queue within 60 s, as AWS does; tests purge their
 // queues between cases, and production code never purges, so the stack turns that off.
-const motoEnv = { MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR: 'false' }
+// PYTHONPATH makes Python import moto-patches/sitecustomize.py at start: moto's SendMessage
+// otherwise costs in proportion to the queue's depth (that file says why), which SQS's does not.
+// No bytecode: it would leave a __pycache__ in the work tree.
+const motoEnv = {
+  MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR: 'false',
+  PYTHONPATH: fileURLToPath(new URL('moto-patches', import.meta.url)),
+  PYTHONDONTWRITEBYTECODE: '1',
+}
 
 export const moto: ServerSpec = {
   name: 'moto',
