@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util'
 import { parseClusterCount } from './clusters.js'
 import { down } from './down.js'
 import { readEnvFile } from './env-file.js'
+import { runOnSecondStack, secondStackExists } from './second-stack.js'
 import { seed } from './seed.js'
 import { status } from './status.js'
 import { up } from './up.js'
 
-const usage = `usage: cli.ts up [--clusters N] | down | status | seed --objects N [--namespace-prefix p] [--concurrency C] [--kubeconfig path]`
+const usage = `usage: cli.ts up [--clusters N | --min-clusters N] | down | status | seed --objects N [--namespace-prefix p] [--concurrency C] [--kubeconfig path]`
 
 async function runSeed(args: string[]) {
   const { values } = parseArgs({
@@ -44,10 +45,17 @@ async function runSeed(args: string[]) {
 
 // Without --clusters (or KMS_STACK_CLUSTERS) up keeps as many clusters as are running.
 async function runUp(args: string[]) {
-  const { values } = parseArgs({ args, options: { clusters: { type: 'string' } } })
+  const { values } = parseArgs({
+    args,
+    options: { clusters: { type: 'string' }, 'min-clusters': { type: 'string' } },
+  })
   const clusters =
     values.clusters === undefined ? undefined : parseClusterCount(values.clusters, '--clusters')
-  await up({ clusters })
+  const min = values['min-clusters']
+  await up({
+    clusters,
+    ...(min === undefined ? {} : { minClusters: parseClusterCount(min, '--min-clusters') }),
+  })
 }
 
 async function main(): Promise<number> {
@@ -58,6 +66,8 @@ async function main(): Promise<number> {
       return 0
     case 'down':
       await down()
+      // The tests' second stack goes too (test/stack/second-stack.ts).
+      if (secondStackExists()) await runOnSecondStack(['down'])
       return 0
     case 'status':
       return (await status()) ? 0 : 1

@@ -85,11 +85,18 @@ describe('the MongoDB circuit breaker, with MongoDB unreachable', () => {
     expect(breakerOf(h, 'mongodb')?.failures).toBe(failures)
 
     await toxiproxy.setEnabled('mongo', true)
-    await sleep(HALF_OPEN_AFTER_MS + 200)
-    const { result: recovered, events: backEvents } = await withCapturedLogs(() =>
-      h.reconcile({ namespaces: [namespace] }),
-    )
-    expect(recovered.ok).toBe(true)
+    // Recovery needs no help: the next runs after the half-open delay close it. On a loaded
+    // machine the first probe can still miss the 1 s server selection while the driver
+    // reconnects (the breaker then opens again for HALF_OPEN_AFTER_MS), so up to 5 runs may.
+    const backEvents: Array<Record<string, unknown>> = []
+    let recovered = down
+    for (let run = 1; run <= 5 && !recovered.ok; run++) {
+      await sleep(HALF_OPEN_AFTER_MS + 200)
+      const attempt = await withCapturedLogs(() => h.reconcile({ namespaces: [namespace] }))
+      recovered = attempt.result
+      backEvents.push(...attempt.events)
+    }
+    expect(recovered.ok, JSON.stringify(recovered.resources)).toBe(true)
     expect(recovered.resources.find((r) => r.resource === 'v1/configmaps')).toMatchObject({
       status: 'complete',
       unchanged: 5,
