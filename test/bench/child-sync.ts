@@ -1,21 +1,16 @@
 import { MongoClient } from 'mongodb'
 
 import { loadConfig } from '../../lib/config.js'
-import { createKubeClient } from '../../lib/kube/client.js'
 import { logger } from '../../lib/log.js'
 import { collectionNameOf, parseResourceRef } from '../../lib/resource-ref.js'
 import { createDeadline } from '../../lib/sync/deadline.js'
-import { clusterSource } from '../../lib/kube/cluster-source.js'
-import { mongoResourceStore } from '../../lib/store/resource-store.js'
 import { runReconcile } from '../../lib/sync/reconcile-run.js'
 import { runWatch } from '../../lib/sync/watch-run.js'
 import type { ChildCommand, ChildReply, ChildSetup } from './child-protocol.js'
 import { BENCH_CLUSTER, BENCH_RESOURCE } from './configs.js'
+import { inProcessSync } from './in-process-sync.js'
 import { startMemorySampler } from './memory-sampler.js'
 import { monitorWrites } from './write-monitor.js'
-import { Breakers } from '../../lib/resilience/circuit-breaker.js'
-import { createPacing } from '../../lib/store/writes/adaptive-pacing.js'
-import { secretValuePolicy } from '../../lib/runtime/fetched-secrets.js'
 
 /*
  * Our sync, alone in its own process so that its memory can be sampled
@@ -49,28 +44,7 @@ async function main(): Promise<void> {
   }).connect()
   const db = mongo.db(setup.dbName)
   const writes = monitorWrites(mongo, collectionNameOf(parseResourceRef(BENCH_RESOURCE)!))
-  // As a Lambda container keeps them: one set of breakers, one pacing, for every run.
-  const breakers = new Breakers(config)
-  const pacing = createPacing(config)
-  const kube = createKubeClient(
-    { kind: 'file', path: setup.kubeconfig },
-    { requestTimeoutMs: config.k8s.requestTimeoutMs, guard: breakers.guardOf('kubernetes') },
-  )
-  const source = clusterSource(kube, config)
-  const secrets = secretValuePolicy(config, {})
-  const deps = (deadline: ReturnType<typeof createDeadline>) => ({
-    config,
-    source,
-    storeFor: (resolved: Parameters<typeof mongoResourceStore>[1]) =>
-      mongoResourceStore(db, resolved, {
-        config,
-        secrets,
-        guard: breakers.guardOf('mongodb'),
-        pacing,
-      }),
-    deadline,
-    owner: `bench-${process.pid}`,
-  })
+  const deps = inProcessSync(config, db, setup.kubeconfig, `bench-${process.pid}`)
 
   const handle = async (command: ChildCommand): Promise<void> => {
     if (command.type === 'exit') {

@@ -45,6 +45,14 @@ class HistoryStore extends FakeStore {
   }
 }
 
+/** A history store whose every record fails, as after every retry (the server refusing one version). */
+class FailingHistoryStore extends HistoryStore {
+  override recordHistory(changes: readonly HistoryChange[], source: HistorySource) {
+    this.calls.push(`history:${source}`)
+    return Promise.reject(new Error('history insert refused'))
+  }
+}
+
 async function leased<T extends FakeStore>(store: T): Promise<T> {
   await store.acquireLease('test', 60_000)
   return store
@@ -112,5 +120,34 @@ describe('history in the write path', () => {
     const dry = await leased(new HistoryStore())
     await new PassWrites(dry, new AbortController().signal, true).write(ops)
     expect(dry.calls).toEqual([])
+  })
+
+  it('moves neither the inventory nor the checkpoint past a history record that failed, and ends the flushing', async () => {
+    const store = await leased(new FailingHistoryStore())
+    const report = newWatchReport('v1/configmaps', 'complete')
+    const stop = new AbortController()
+    const flusher = new BatchFlusher(store, report, stop, new AbortController().signal)
+    flusher.add({ type: 'MODIFIED', object: cm('u1', '11') })
+    await flusher.flush()
+    // docs/design.md#invariant-5-checkpoints-after-writes: no inventory write, no checkpoint.
+    expect(store.calls).toEqual(['history:watch'])
+    expect(store.writes).toHaveLength(0)
+    expect(report.resourceVersion).toBeUndefined()
+    expect(flusher.failure).toBeDefined()
+    expect(stop.signal.aborted).toBe(true)
+    // A later batch of the same window writes nothing either: the next window replays both.
+    flusher.add({ type: 'MODIFIED', object: cm('u1', '12') })
+    await flusher.flush()
+    expect(store.calls).toEqual(['history:watch'])
+  })
+
+  it('writes nothing of a list pass whose history record failed', async () => {
+    const store = await leased(new FailingHistoryStore())
+    const writes = new PassWrites(store, new AbortController().signal)
+    await expect(
+      writes.write([{ type: 'replace', object: cm('u2', '6'), expectedResourceVersion: '4' }]),
+    ).rejects.toThrow('history insert refused')
+    expect(store.calls).toEqual(['history:reconcile'])
+    expect(store.writes).toHaveLength(0)
   })
 })
