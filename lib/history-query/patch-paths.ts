@@ -1,5 +1,5 @@
 /**
- * Stored patch paths point into the ENCODED object (docs/history.md#key-encoding):
+ * Stored patch paths point into the ENCODED object (docs/design.md#key-encoding):
  * `/data/nginx%2Econf`, and an array nested in an array sits under a `%5B%5D` key.
  * Users read and write paths of the object as served, so every path is decoded
  * before it is printed: segment by segment, re-escaped as RFC 6901 (`/` -> `~1`),

@@ -1,5 +1,5 @@
 /**
- * "What did the whole resource look like at T?" (docs/history.md#state-of-a-resource-as-of-t):
+ * "What did the whole resource look like at T?" (docs/history.md#the-state-of-a-whole-resource-as-of-t):
  * per uid, the latest version observed at or before T, leaving out the uids
  * whose latest is DELETED. On MongoDB this is ONE aggregation
  * (resourceStateAsOfPipeline). FerretDB 1.x implements no `$group`

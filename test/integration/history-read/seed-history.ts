@@ -62,7 +62,7 @@ export function historyDocuments(seed: SeedObject): HistoryVersion[] {
   })
 }
 
-/** The contract's indexes (docs/history.md#indexes), so the queries run as they would in production. */
+/** The contract's indexes (docs/history.md#what-is-recorded), so the queries run as they would in production. */
 export async function createContractIndexes(db: Db): Promise<void> {
   const history = db.collection(HISTORY_COLLECTION)
   await history.createIndex({ cluster: 1, resource: 1, namespace: 1, name: 1, observedAt: -1 })
