@@ -29,6 +29,8 @@ export type ChildReply =
       readonly ms: number
       readonly report: ReconcileReport
       readonly statements: number
+      /** MongoDB command time of the run (durations summed, concurrent ones too). */
+      readonly mongoMs: number
     }
   | {
       readonly type: 'watched'

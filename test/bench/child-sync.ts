@@ -64,7 +64,14 @@ async function main(): Promise<void> {
         if (report.status !== 'complete')
           throw new Error(`reconcile ${report.status}: ${report.error}`)
         const ms = Math.round(performance.now() - t0)
-        send({ type: 'reconciled', id: command.id, ms, report, statements: writes.statements() })
+        send({
+          type: 'reconciled',
+          id: command.id,
+          ms,
+          report,
+          statements: writes.statements(),
+          mongoMs: writes.commandMs(),
+        })
       } else {
         writes.trackAcks(true)
         const output = await runWatch(deps(deadline), { windowSeconds: command.windowSeconds })

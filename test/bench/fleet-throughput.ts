@@ -19,12 +19,17 @@ export const FLEET_OBJECTS_PER_CLUSTER = 2000
 const CONCURRENCY = 3
 
 export interface FleetRunTimes {
-  /** Plan (the reconcile function's invocation) + drain until the queue is empty. */
+  /**
+   * From the plan's start to the end of the last worker invocation: the fleet's work, as on
+   * Lambda, where nothing waits to see the queue empty.
+   */
+  workMs: number
+  /** Plan (the reconcile function's invocation) + drain until it sees the queue empty (a last 1 s long poll). */
   queueMs: number
   planMs: number
   drainMs: number
   inlineMs: number
-  /** queueMs / inlineMs. */
+  /** workMs / inlineMs. */
   ratio: number
 }
 
@@ -60,6 +65,7 @@ async function documentsPerCluster(db: Db): Promise<Record<string, number>> {
 async function throughQueue(
   fns: FleetFunctions,
 ): Promise<Omit<FleetRunTimes, 'inlineMs' | 'ratio'>> {
+  const startedAt = Date.now()
   const t0 = performance.now()
   const plan = await fns.reconcile({})
   const planned = (plan.planned as { tasks?: number } | undefined)?.tasks
@@ -71,7 +77,9 @@ async function throughQueue(
     throw new Error(
       `fleet drain: drained ${summary.drained}, ${summary.succeeded} ok, ${summary.failed} failed`,
     )
+  const lastEnd = Math.max(...summary.invocationResults.map((r) => r.startedAt + r.durationMs))
   return {
+    workMs: lastEnd - startedAt,
     queueMs: Math.round(t2 - t0),
     planMs: Math.round(t1 - t0),
     drainMs: Math.round(t2 - t1),
@@ -116,12 +124,12 @@ export async function benchThroughput(
     initial: {
       ...queueInitial,
       inlineMs: inlineInitial,
-      ratio: ratio(queueInitial.queueMs, inlineInitial),
+      ratio: ratio(queueInitial.workMs, inlineInitial),
     },
     resync: {
       ...queueResync,
       inlineMs: inlineResync,
-      ratio: ratio(queueResync.queueMs, inlineResync),
+      ratio: ratio(queueResync.workMs, inlineResync),
     },
     documents: { queue: queueDocuments, inline: inlineDocuments },
   }

@@ -4,20 +4,27 @@ import type { InventoryDocument } from '../../lib/store/documents/mapper.js'
 import type { StackEnv } from '../stack/env-file.js'
 import { BENCH_CLUSTER, tunedSettings } from './configs.js'
 import { benchNamespaces } from './fixtures.js'
+import { inTurns, median, ratio, type Arm } from './in-turns.js'
 import { startSyncChild } from './sync-child.js'
 
 /*
  * A manual resync of some namespaces should cost what their objects cost,
  * whatever else the collection holds (docs/design.md#indexes): the same
  * namespaced resync of the bench's objects (every bench namespace, so exactly
- * `objects` of them), timed once with the collection holding only them and
- * once beside OTHER_CLUSTERS times as many documents of other clusters.
+ * `objects` of them) in two databases side by side, one holding only them and
+ * one beside OTHER_CLUSTERS times as many documents of other clusters, each
+ * in its own warm process, timed in turns (in-turns.ts says why).
  */
 
 /** Other clusters' documents per bench object: 15,000 beside 5,000. */
 export const OTHER_CLUSTERS = 3
 
-const DB_NAME = 'kmsbench_namespaces'
+const DB: Record<Arm, string> = {
+  alone: 'kmsbench_namespaces_alone',
+  beside: 'kmsbench_namespaces_beside',
+}
+/** Namespaced resyncs of each, in turns; the medians are compared. */
+const PAIRS = 5
 const INSERT_BATCH = 1000
 
 export interface NamespaceResyncFigure {
@@ -25,8 +32,11 @@ export interface NamespaceResyncFigure {
   objects: number
   /** Other clusters' documents in the collection for the second timing. */
   otherDocuments: number
+  /** Medians of PAIRS resyncs each. */
   aloneMs: number
   besideMs: number
+  /** Each pair's beside / alone, in the order timed. */
+  pairRatios: number[]
   /** besideMs / aloneMs (target <= 1.5). */
   ratio: number
 }
@@ -73,43 +83,43 @@ export async function benchNamespaceResync(
   },
 ): Promise<NamespaceResyncFigure> {
   const { log } = options
-  const db = mongo.db(DB_NAME)
-  await db.dropDatabase()
-  const child = await startSyncChild(
-    {
-      mongoUri: env.MONGODB_URI!,
-      kubeconfig: env.KUBECONFIG!,
-      dbName: DB_NAME,
-      settings: { ...tunedSettings },
-    },
-    { nodeFlags: options.nodeFlags },
-  )
+  for (const name of Object.values(DB)) await mongo.db(name).dropDatabase()
+  const childOf = (dbName: string) =>
+    startSyncChild(
+      { mongoUri: env.MONGODB_URI!, kubeconfig: env.KUBECONFIG!, dbName, settings: tunedSettings },
+      { nodeFlags: options.nodeFlags },
+    )
+  const children = { alone: await childOf(DB.alone), beside: await childOf(DB.beside) }
   try {
     const namespaces = benchNamespaces()
-    const initial = await child.reconcile()
-    log(`namespace resync: initial sync ${initial.ms} ms (not timed)`)
-    // One untimed namespaced resync first, so both timings run on a warm process.
-    const warm = await child.reconcile(namespaces)
-    log(`namespace resync: warm-up ${warm.ms} ms (not timed)`)
-    const alone = await child.reconcile(namespaces)
-    log(
-      `namespace resync alone: ${alone.ms} ms, ${alone.report.listed} listed, ${alone.statements} writes`,
-    )
-    const otherDocuments = await addOtherClusters(db, options.collectionName)
+    const initial = await children.alone.reconcile()
+    await children.beside.reconcile()
+    log(`namespace resync: initial syncs ${initial.ms} ms (not timed)`)
+    const otherDocuments = await addOtherClusters(mongo.db(DB.beside), options.collectionName)
     log(`namespace resync: ${otherDocuments} documents of other clusters added (not timed)`)
-    const beside = await child.reconcile(namespaces)
-    log(
-      `namespace resync beside them: ${beside.ms} ms, ${beside.report.listed} listed, ${beside.statements} writes`,
-    )
+    const resync = (arm: Arm) => async () => {
+      const run = await children[arm].reconcile(namespaces)
+      if (run.statements > 0) throw new Error(`namespace resync ${arm}: ${run.statements} writes`)
+      return run
+    }
+    const run = { alone: resync('alone'), beside: resync('beside') }
+    // One untimed pair first, so that both are timed on a warm process.
+    await inTurns(1, run)
+    const timed = await inTurns(PAIRS, run)
+    const ms = (arm: Arm) => timed[arm].map((r) => r.ms)
+    log(`namespace resync alone: ${ms('alone').join('/')} ms; beside: ${ms('beside').join('/')} ms`)
+    const [aloneMs, besideMs] = [median(ms('alone')), median(ms('beside'))]
     return {
-      objects: alone.report.listed,
+      objects: timed.alone[0]!.report.listed,
       otherDocuments,
-      aloneMs: alone.ms,
-      besideMs: beside.ms,
-      ratio: Math.round((beside.ms / Math.max(1, alone.ms)) * 100) / 100,
+      aloneMs,
+      besideMs,
+      pairRatios: ms('alone').map((a, i) => ratio(ms('beside')[i]!, a)),
+      ratio: ratio(besideMs, aloneMs),
     }
   } finally {
-    await child.exit()
-    await db.dropDatabase()
+    await children.alone.exit()
+    await children.beside.exit()
+    for (const name of Object.values(DB)) await mongo.db(name).dropDatabase()
   }
 }

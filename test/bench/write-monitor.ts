@@ -10,6 +10,8 @@ export interface WriteMonitor {
   /** Statements (documents inserted, updates, deletes) sent to the collection since the last reset. */
   statements(): number
   commands(): number
+  /** The durations of every command the client ran since the last reset, any collection, summed. */
+  commandMs(): number
   reset(): void
   /** Start recording the acknowledgement time of every `_id` written. */
   trackAcks(on: boolean): void
@@ -34,6 +36,7 @@ function idsOf(name: WriteCommand, command: Record<string, unknown>): string[] {
 export function monitorWrites(client: MongoClient, collection: string): WriteMonitor {
   let statements = 0
   let commands = 0
+  let commandMs = 0
   let tracking = false
   let acks: Record<string, number> = {}
   const pending = new Map<number, string[]>()
@@ -48,6 +51,7 @@ export function monitorWrites(client: MongoClient, collection: string): WriteMon
     if (tracking) pending.set(event.requestId, idsOf(name, event.command))
   })
   client.on('commandSucceeded', (event: CommandSucceededEvent) => {
+    commandMs += event.duration
     const ids = pending.get(event.requestId)
     if (!ids) return
     pending.delete(event.requestId)
@@ -58,9 +62,11 @@ export function monitorWrites(client: MongoClient, collection: string): WriteMon
   return {
     statements: () => statements,
     commands: () => commands,
+    commandMs: () => Math.round(commandMs),
     reset: () => {
       statements = 0
       commands = 0
+      commandMs = 0
     },
     trackAcks: (on) => {
       tracking = on
