@@ -17,7 +17,14 @@ import {
   type DeadLetterSource,
 } from './bookkeeping/dead-letters.js'
 import { ensureIndexes } from './documents/indexes.js'
-import { acquireLease, releaseLease, renewLease, type LeaseAnswer } from './bookkeeping/lease.js'
+import {
+  acquireLease,
+  claimsOf,
+  leaseIndexes,
+  releaseLease,
+  renewLease,
+  type LeaseAnswer,
+} from './bookkeeping/lease.js'
 import { pruneTombstones, tombstoneIndexes, tombstonesOf } from './bookkeeping/tombstones.js'
 import { ensureExpiry } from './bookkeeping/expiry.js'
 import type { WriteCounts, WriteOp } from './writes/write-op.js'
@@ -167,6 +174,7 @@ export function mongoResourceStore(
         await ensureIndexes(db.collection(collection.collectionName))
         await ensureIndexes(db.collection(DEAD_LETTER_COLLECTION), deadLetterIndexes)
         await ensureIndexes(tombstonesOf(db), tombstoneIndexes)
+        await ensureIndexes(claimsOf(db), leaseIndexes)
         await ensureExpiry(db, options.config.bookkeepingTtl)
         if (history) await ensureHistory(db, options.config.history.retentionDays)
       }),

@@ -4,6 +4,7 @@ import type { StackEnv } from '../stack/env-file.js'
 import { ensureWorkQueues, purgeQueues, stackSqsClient } from '../stack/queues.js'
 import { captureWorkers } from './fleet-capture.js'
 import { coldStartFigures } from './fleet-cold-start.js'
+import { benchLeases, type LeaseFigure } from './fleet-leases.js'
 import { benchOverhead, type OverheadFigure } from './fleet-overhead.js'
 import { benchPays, type PaysFigure } from './fleet-pays.js'
 import { benchPlanning, type PlanFigure } from './fleet-plan.js'
@@ -14,7 +15,8 @@ import { FLEET_DB, loadFleetFunctions } from './fleet-workers.js'
  * `npm run bench -- --fleet` (issue 18, docs/benchmarks.md): planning a
  * 200-cluster fleet, the per-task overhead on the local drain, a
  * three-cluster fleet through the queue against inline, one cluster's
- * resync beside ten others, and the workers' cold start. Needs the stack
+ * resync beside ten others, one lease beside a fleet's, and the workers'
+ * cold start. Needs the stack
  * with three clusters (`npm run stack:up -- --clusters 3`).
  */
 
@@ -23,6 +25,7 @@ export interface FleetFigure {
   throughput: ThroughputFigure
   overhead: OverheadFigure
   paysForItself: PaysFigure
+  leases: LeaseFigure
   coldStart: unknown
 }
 
@@ -49,8 +52,9 @@ export async function benchFleet(env: StackEnv, log: (line: string) => void): Pr
     const overhead = await benchOverhead(env, sqs, fns, capture, log)
     await db.dropDatabase()
     const paysForItself = await benchPays(env, mongo, log)
+    const leases = await benchLeases(mongo, log)
     const coldStart = await coldStartFigures(log)
-    return { planning, throughput, overhead, paysForItself, coldStart }
+    return { planning, throughput, overhead, paysForItself, leases, coldStart }
   } finally {
     await mongo.close()
     const { closeContainer } = await import('../../lib/runtime/lambda-handler.js')

@@ -51,9 +51,18 @@ export interface LeaseOptions {
  * at most (docs/design.md#bookkeeping-collections).
  */
 
-function claimsOf(db: Db): Collection<LeaseClaim> {
+export function claimsOf(db: Db): Collection<LeaseClaim> {
   return db.collection<LeaseClaim>(LEASE_COLLECTION)
 }
+
+/**
+ * Indexes besides `_id` (docs/design.md#indexes): every take, renewal and
+ * release reads one resource's newest claim and removes its older ones, so a
+ * fleet of many (cluster, resource) leases costs each lease its own claims.
+ */
+export const leaseIndexes = [
+  { key: { stateId: 1, generation: -1 }, name: 'stateId_generation' },
+] as const
 
 function newest(claims: Collection<LeaseClaim>, id: string): Promise<LeaseClaim | null> {
   return claims.find({ stateId: id }).sort({ generation: -1 }).limit(1).next()

@@ -14,7 +14,9 @@ import { dropAndDisconnect, freshDb } from '../helpers.js'
 /*
  * Tombstones and dead letters expire (docs/design.md#bookkeeping-collections):
  * MongoDB by TTL indexes, a server without them (FerretDB) by the sweep the
- * store runs before a reconcile. The store's ensureIndexes is where both start.
+ * store runs before a reconcile. The store's ensureIndexes is where both start,
+ * and where the bookkeeping collections get the indexes their reads use
+ * (docs/design.md#indexes).
  */
 
 let db: Db
@@ -98,5 +100,28 @@ describe('bookkeeping expiry', () => {
       expect((await tombstonesOf(db).find().toArray()).map((t) => t.uid)).toEqual(['new'])
       expect((await deadLettersOf(db).find().toArray()).map((d) => d.uid)).toEqual(['new'])
     }
+  })
+
+  it('indexes the bookkeeping reads by what they are about: a lease by its own claims, tombstones and dead letters by cluster and resource', async () => {
+    const store = mongoResourceStore(db, resolved, {
+      config,
+      secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
+      guard: unguarded,
+      pacing: createPacing(config),
+    })
+    await store.ensureIndexes()
+    const keysOf = async (collection: string) =>
+      Object.fromEntries(
+        (await db.collection(collection).listIndexes().toArray()).map((i) => [i.name, i.key]),
+      )
+    expect(await keysOf('sync_leases')).toMatchObject({
+      stateId_generation: { stateId: 1, generation: -1 },
+    })
+    expect(await keysOf('sync_tombstones')).toMatchObject({
+      cluster_resource: { cluster: 1, resource: 1 },
+    })
+    expect(await keysOf('sync_dead_letters')).toMatchObject({
+      cluster_resource_namespace: { cluster: 1, resource: 1, namespace: 1 },
+    })
   })
 })
