@@ -40,6 +40,15 @@ const resolved: ResolvedResource = {
   apiVersion: 'v1',
 }
 
+/** The store as a reconcile of `resolved` uses it: its ensureIndexes is what these tests run. */
+const storeOf = () =>
+  mongoResourceStore(db, resolved, {
+    config,
+    secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
+    guard: unguarded,
+    pacing: createPacing(config),
+  })
+
 const daysAgo = (days: number) => new Date(Date.now() - days * 24 * 3600 * 1000)
 
 const tombstone = (uid: string, deletedAt: Date): Tombstone => ({
@@ -76,12 +85,7 @@ describe('bookkeeping expiry', () => {
       deadLetter('old', daysAgo(6)),
       deadLetter('new', daysAgo(4)),
     ])
-    const store = mongoResourceStore(db, resolved, {
-      config,
-      secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
-      guard: unguarded,
-      pacing: createPacing(config),
-    })
+    const store = storeOf()
 
     await store.ensureIndexes()
 
@@ -103,12 +107,7 @@ describe('bookkeeping expiry', () => {
   })
 
   it('indexes the bookkeeping reads by what they are about: a lease by its own claims, tombstones and dead letters by cluster and resource', async () => {
-    const store = mongoResourceStore(db, resolved, {
-      config,
-      secrets: { mode: 'redacted' as const, hashKey: undefined, annotationAllowlist: [] },
-      guard: unguarded,
-      pacing: createPacing(config),
-    })
+    const store = storeOf()
     await store.ensureIndexes()
     const keysOf = async (collection: string) =>
       Object.fromEntries(
