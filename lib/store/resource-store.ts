@@ -246,7 +246,7 @@ function mappingOf(writer: StoreWriter) {
   }
 }
 
-/** recordHistory of a resource under history: chunked like the writer, retried through the breaker. */
+/** recordHistory of a resource under history: chunked and paced like the writer, retried through the breaker. */
 function historyRecorder(writer: StoreWriter): NonNullable<ResourceStore['recordHistory']> {
   const { options } = writer
   const target: HistoryTarget = {
@@ -257,6 +257,7 @@ function historyRecorder(writer: StoreWriter): NonNullable<ResourceStore['record
     batchSize: options.config.bulkWrite.batchSize,
     retry: options.config.retry,
     guard: options.guard,
+    pacing: options.pacing,
   }
   return (changes, source, signal) => recordHistory(target, changes, source, signal)
 }

@@ -1,10 +1,7 @@
 import type { Collection, Db } from 'mongodb'
-import { notTransient } from '../../classify.js'
 import { SyncError } from '../../errors.js'
 import type { KubeObject } from '../../kube/types.js'
 import { logger } from '../../log.js'
-import type { Guard } from '../../resilience/circuit-breaker.js'
-import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import { serverProfileOf } from '../connection/server-profile.js'
 import { unwrapBulkWriteError, writeErrorsOf } from '../connection/driver-errors.js'
 import {
@@ -13,9 +10,9 @@ import {
   type InventoryDocument,
   type MappingContext,
 } from '../documents/mapper.js'
-import { splitIntoChunks } from '../writes/coalesce-ops.js'
 import { findByIds } from '../writes/protocol/target.js'
 import { historyOf } from './history-collection.js'
+import { inPacedSlices, retried, type SlicePolicy } from './paced-slices.js'
 import {
   historyDocuments,
   type HistoryDocument,
@@ -61,16 +58,14 @@ export interface RecordedHistory extends HistoryCounts {
   readonly read: ReadonlyMap<string, string | null>
 }
 
-/** Where one (cluster, resource)'s history goes, and how its objects are mapped. */
-export interface HistoryTarget {
+/**
+ * Where one (cluster, resource)'s history goes, how its objects are mapped, and
+ * how its reads and inserts are sliced, retried and paced (paced-slices.ts).
+ */
+export interface HistoryTarget extends SlicePolicy {
   readonly db: Db
   readonly inventory: Collection<InventoryDocument>
   readonly mapping: MappingContext
-  readonly resource: string
-  /** Ids per read of stored objects (BULK_WRITE_BATCH_SIZE); the versions go in one insertMany. */
-  readonly batchSize: number
-  readonly retry: RetryPolicy
-  readonly guard: Guard
 }
 
 const DUPLICATE_KEY = 11000
@@ -81,9 +76,11 @@ const DUPLICATE_KEY = 11000
  * of each uid is diffed against are read by `_id` (one `$in` per slice, or
  * one look-up per id where only `{_id}` filters are cheap), the documents are
  * built in order (history-document.ts), then inserted unordered; a duplicate
- * `_id` is a version already recorded (a replay), never an error. Each step
- * is retried on transient errors through MongoDB's breaker; the caller writes
- * the inventory, and moves a checkpoint, only after this resolves.
+ * `_id` is a version already recorded (a replay), never an error. Reads and
+ * inserts go in slices of BULK_WRITE_BATCH_SIZE, in flight together as the
+ * container's pacing allows, each retried on transient errors through
+ * MongoDB's breaker; the caller writes the inventory, and moves a checkpoint,
+ * only after this resolves.
  */
 export async function recordHistory(
   target: HistoryTarget,
@@ -102,10 +99,9 @@ export async function recordHistory(
     source,
     observedAt: new Date(),
   })
-  // One insertMany for the whole batch (the driver splits it at the server's limits): a
-  // backlog of several hundred versions is one round trip, not one per BULK_WRITE_BATCH_SIZE.
-  const inserted = await retried(target, signal, 'insert history', () =>
-    insertNew(historyOf(target.db), docs),
+  const history = historyOf(target.db)
+  const inserted = await inPacedSlices(target, docs, 'insert history', signal, (slice) =>
+    insertNew(history, slice),
   )
   return {
     written: inserted.length,
@@ -133,9 +129,6 @@ type StoredDoc = Pick<
   '_id' | 'uid' | 'resourceVersion' | 'historyResourceVersion' | 'object'
 >
 
-/** Read slices in flight at once (the writer's default BULK_WRITE_MAX_CONCURRENT). */
-const SLICES_IN_FLIGHT = 3
-
 const projection = { _id: 1, uid: 1, resourceVersion: 1, historyResourceVersion: 1, object: 1 }
 
 async function readStored(
@@ -147,27 +140,17 @@ async function readStored(
   const { readByIdOnly } = await retried(target, signal, 'server profile', () =>
     serverProfileOf(target.db),
   )
-  const slices = splitIntoChunks(ids, Math.max(1, target.batchSize))
-  const found: StoredDoc[] = []
-  let next = 0
-  // Slices in flight together, as the inventory write's chunks are with history off: read one
+  // In flight together, as the inventory write's chunks are with history off: read one
   // after the other, a backlog of more than BULK_WRITE_BATCH_SIZE objects was read at a third
   // of the rate the writer reads it without history, just when the watch is behind.
-  const worker = async () => {
-    while (next < slices.length) {
-      const slice = slices[next++]!
-      const docs = await retried(target, signal, 'read stored objects', () =>
-        findByIds(
-          readByIdOnly,
-          slice,
-          (many) => target.inventory.find({ _id: { $in: many } }, { projection }).toArray(),
-          (one) => target.inventory.findOne({ _id: one }, { projection }),
-        ),
-      )
-      found.push(...docs)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(SLICES_IN_FLIGHT, slices.length) }, worker))
+  const found = await inPacedSlices(target, ids, 'read stored objects', signal, (slice) =>
+    findByIds(
+      readByIdOnly,
+      slice,
+      (many) => target.inventory.find({ _id: { $in: many } }, { projection }).toArray(),
+      (one) => target.inventory.findOne({ _id: one }, { projection }),
+    ),
+  )
   return new Map(found.map((doc) => [doc._id, doc]))
 }
 
@@ -250,18 +233,4 @@ async function insertNew(
     })
     return docs.filter((_, i) => !duplicates.has(i))
   }
-}
-
-function retried<T>(
-  target: HistoryTarget,
-  signal: AbortSignal | undefined,
-  what: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  return retryWithBackoff(() => target.guard(fn), `${what} for ${target.resource}`, {
-    policy: target.retry,
-    isFatal: notTransient,
-    context: { resource: target.resource },
-    ...(signal ? { signal } : {}),
-  })
 }
