@@ -109,29 +109,7 @@ export class BatchFlusher {
       if (resourceVersion === undefined) return
       // Every version of the batch, in order, before the coalesced inventory write and the
       // checkpoint: a crash in between loses no version the next window replays.
-      // Not beside the inventory write, though it would hide the history insert (the one
-      // round trip history adds to a flush): the inventory write stores each uid's last
-      // version with `historyResourceVersion`, the claim that it is in object_history. Were
-      // that write acknowledged and the insert not, a replay would diff its first version
-      // against that later one (incomplete, a wrong patch), and a window that cannot replay
-      // (410: relist) would find the inventory current and record nothing: a version the
-      // inventory holds, lost from history for good (docs/design.md#invariant-5-checkpoints-after-writes:
-      // a failed history insert moves neither the inventory nor the checkpoint).
-      let known: ReadonlyMap<string, string | null> | undefined
-      if (observed && observed.length > 0 && this.#store.recordHistory) {
-        const recorded = await this.#store.recordHistory(
-          observed.map(({ event, receivedAt }) => ({
-            type: historyTypeOf(event),
-            object: event.object,
-            observedAt: new Date(receivedAt),
-          })),
-          'watch',
-          this.#signal,
-        )
-        progress.historyWritten += recorded.written
-        progress.historyIncomplete += recorded.incomplete
-        known = recorded.read
-      }
+      const known = await this.#recordHistory(observed, progress)
       if (ops.length > 0) {
         // An event the server refuses comes back as a dead letter, not as an error, and
         // the checkpoint below moves past it. The invariant holds: its write was answered
@@ -160,6 +138,37 @@ export class BatchFlusher {
       this.#failure = { error }
       this.#stop.abort(error)
     }
+  }
+
+  /**
+   * The batch's versions in object_history (resources under HISTORY_RESOURCES), returning the
+   * stored versions it read for the inventory write (WriteTarget.primed). Not beside the
+   * inventory write, though that would hide the history insert (the one round trip history
+   * adds to a flush): the inventory write stores each uid's last version with
+   * `historyResourceVersion`, the claim that it is in object_history. Were that write
+   * acknowledged and the insert not, a replay would diff its first version against that later
+   * one (incomplete, a wrong patch), and a window that cannot replay (410: relist) would find
+   * the inventory current and record nothing: a version the inventory holds, lost from history
+   * for good (docs/design.md#invariant-5-checkpoints-after-writes: a failed history insert moves
+   * neither the inventory nor the checkpoint).
+   */
+  async #recordHistory(
+    observed: ReturnType<EventBatch['take']>['observed'],
+    progress: FlushProgress,
+  ): Promise<ReadonlyMap<string, string | null> | undefined> {
+    if (!observed || observed.length === 0 || !this.#store.recordHistory) return undefined
+    const recorded = await this.#store.recordHistory(
+      observed.map(({ event, receivedAt }) => ({
+        type: historyTypeOf(event),
+        object: event.object,
+        observedAt: new Date(receivedAt),
+      })),
+      'watch',
+      this.#signal,
+    )
+    progress.historyWritten += recorded.written
+    progress.historyIncomplete += recorded.incomplete
+    return recorded.read
   }
 }
 
