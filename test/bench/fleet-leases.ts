@@ -8,7 +8,7 @@ import {
 } from '../../lib/store/bookkeeping/lease.js'
 import { serverProfileOf } from '../../lib/store/connection/server-profile.js'
 import { ensureIndexes } from '../../lib/store/documents/indexes.js'
-import { median } from './in-turns.js'
+import { median } from './stats.js'
 
 /*
  * What one lease costs beside a fleet's others: a task takes its (cluster,

@@ -2,9 +2,10 @@ import type { MongoClient } from 'mongodb'
 
 import type { StackEnv } from '../stack/env-file.js'
 import { tunedSettings } from './configs.js'
-import { inTurns, median, ratio, type Arm } from './in-turns.js'
+import { inTurns, type Arm } from './in-turns.js'
 import { inParallel, kubeHttp, type KubeHttp } from './kube-http.js'
 import { ensureBenchObjects, listBenchObjects, SEED_CONCURRENCY } from './seeding.js'
+import { median, ratio } from './stats.js'
 import { startSyncChild, type SyncChild } from './sync-child.js'
 
 /*

@@ -5,6 +5,7 @@ import type { FleetFunctions } from './fleet-workers.js'
 import { FLEET_CLUSTERS } from './fleet-workers.js'
 import { kubeHttp } from './kube-http.js'
 import { ensureBenchObjects } from './seeding.js'
+import { ratio } from './stats.js'
 
 /*
  * A three-cluster fleet's reconcile through the queue (functions/reconcile.ts
@@ -95,8 +96,6 @@ async function inline(fns: FleetFunctions): Promise<number> {
     throw new Error(`fleet inline run: ${JSON.stringify(output).slice(0, 1000)}`)
   return ms
 }
-
-const ratio = (a: number, b: number) => Math.round((a / Math.max(1, b)) * 100) / 100
 
 export async function benchThroughput(
   env: StackEnv,

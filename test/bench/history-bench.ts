@@ -8,7 +8,7 @@ import { runArm, type ArmFigures } from './history-arm.js'
 import type { StoredBytes } from './history-bytes.js'
 import { kubeHttp } from './kube-http.js'
 import { ensureBenchObjects } from './seeding.js'
-import { percentile } from './stats.js'
+import { median, percentile } from './stats.js'
 
 /*
  * Issue 19's performance figures: the watch-lag and churn figures of our sync
@@ -161,8 +161,6 @@ function lagFigure(arms: readonly ArmFigures[]): LagFigure {
     lagMaxMs: lags.length ? Math.max(...lags) : Number.NaN,
   }
 }
-
-const median = (values: readonly number[]) => percentile(values, 50)
 
 function churnFigure(arms: readonly ArmFigures[]): ChurnFigure {
   return {

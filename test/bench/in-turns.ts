@@ -21,8 +21,3 @@ export async function inTurns<R>(
   }
   return runs
 }
-
-export const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-
-export const ratio = (a: number, b: number) => Math.round((a / Math.max(1, b)) * 100) / 100

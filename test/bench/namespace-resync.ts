@@ -4,7 +4,8 @@ import type { InventoryDocument } from '../../lib/store/documents/mapper.js'
 import type { StackEnv } from '../stack/env-file.js'
 import { BENCH_CLUSTER, tunedSettings } from './configs.js'
 import { benchNamespaces } from './fixtures.js'
-import { inTurns, median, ratio, type Arm } from './in-turns.js'
+import { inTurns, type Arm } from './in-turns.js'
+import { median, ratio } from './stats.js'
 import { startSyncChild } from './sync-child.js'
 
 /*

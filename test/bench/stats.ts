@@ -8,3 +8,9 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const perThousand = (ms: number, objects: number): number =>
   Math.round((ms / objects) * 1000 * 10) / 10
+
+/** The median of `values` (the nearest-rank 50th percentile). */
+export const median = (values: readonly number[]): number => percentile(values, 50)
+
+/** a / b to two decimals (b below 1 counts as 1). */
+export const ratio = (a: number, b: number): number => Math.round((a / Math.max(1, b)) * 100) / 100

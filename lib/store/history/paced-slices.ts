@@ -1,8 +1,8 @@
-import { isTransient, notTransient } from '../../classify.js'
+import { notTransient } from '../../classify.js'
 import { DeadlineError } from '../../errors.js'
 import type { Guard } from '../../resilience/circuit-breaker.js'
 import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
-import type { Pacing } from '../writes/adaptive-pacing.js'
+import { observedAttempt, type Pacing } from '../writes/adaptive-pacing.js'
 import { runPaced } from '../writes/chunk-scheduler.js'
 import { splitIntoChunks } from '../writes/coalesce-ops.js'
 
@@ -46,7 +46,7 @@ export async function inPacedSlices<T, R>(
     },
     async (index) => {
       results[index] = await retried(policy, signal, what, () =>
-        observed(policy.pacing, fn, slices[index]!),
+        observedAttempt(policy.pacing, () => fn(slices[index]!)),
       )
     },
   )
@@ -73,22 +73,4 @@ export function retried<T>(
     context: { resource: policy.resource },
     ...(signal ? { signal } : {}),
   })
-}
-
-async function observed<T, R>(
-  pacing: Pacing,
-  fn: (slice: T[]) => Promise<R>,
-  slice: T[],
-): Promise<R> {
-  const startedAt = Date.now()
-  let failed = false
-  try {
-    return await fn(slice)
-  } catch (error) {
-    // A fatal error says nothing about load.
-    failed = isTransient(error)
-    throw error
-  } finally {
-    pacing.observe({ startedAt, durationMs: Date.now() - startedAt, failed })
-  }
 }

@@ -1,3 +1,4 @@
+import { isTransient } from '../../classify.js'
 import type { Config } from '../../config.js'
 import { logger } from '../../log.js'
 
@@ -49,6 +50,28 @@ export interface Pacing {
 /** The configured settings, fixed: what ENABLE_ADAPTIVE_PACING=false means. */
 export function fixedPacing(maxConcurrent: number, delayMs: number): Pacing {
   return { concurrency: () => maxConcurrent, delayMs: () => delayMs, observe: () => false }
+}
+
+/**
+ * Runs one attempt (a chunk, a slice of history) and tells `pacing` how long it
+ * took and whether it failed; `onSlowdown` when that made the pacing slow down.
+ */
+export async function observedAttempt<T>(
+  pacing: Pacing,
+  attempt: () => Promise<T>,
+  onSlowdown?: () => void,
+): Promise<T> {
+  const startedAt = Date.now()
+  let failed = false
+  try {
+    return await attempt()
+  } catch (error) {
+    // A fatal error says nothing about load.
+    failed = isTransient(error)
+    throw error
+  } finally {
+    if (pacing.observe({ startedAt, durationMs: Date.now() - startedAt, failed })) onSlowdown?.()
+  }
 }
 
 export class AdaptivePacing implements Pacing {

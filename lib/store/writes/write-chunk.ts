@@ -1,9 +1,9 @@
-import { isTransient, notTransient } from '../../classify.js'
+import { notTransient } from '../../classify.js'
 import type { Guard } from '../../resilience/circuit-breaker.js'
 import { retryWithBackoff, type RetryPolicy } from '../../retry.js'
 import type { ChunkDeadLetters } from '../bookkeeping/dead-letter-tracker.js'
 import { unwrapBulkWriteError } from '../connection/driver-errors.js'
-import type { Pacing } from './adaptive-pacing.js'
+import { observedAttempt, type Pacing } from './adaptive-pacing.js'
 import { ChunkLog, type ChunkProgress } from './chunk-log.js'
 import { applyChunk } from './protocol/apply-chunk.js'
 import { newChunkState, type ChunkState } from './protocol/chunk-state.js'
@@ -73,22 +73,16 @@ export async function writeChunk(write: ChunkedWrite, index: number): Promise<vo
 
 /** One attempt at what is left of a chunk, through MongoDB's breaker; its timing feeds the pacing. */
 async function attemptChunk(write: ChunkedWrite, state: ChunkState): Promise<void> {
-  const startedAt = Date.now()
-  let failed = false
-  try {
-    await write.guard(() =>
-      applyChunk(write.target, state)
-        .then(() => write.deadLetters?.chunkApplied(state))
-        .catch((error: unknown) => {
-          throw unwrapBulkWriteError(error)
-        }),
-    )
-  } catch (error) {
-    // A fatal error says nothing about load.
-    failed = isTransient(error)
-    throw error
-  } finally {
-    const durationMs = Date.now() - startedAt
-    if (write.pacing.observe({ startedAt, durationMs, failed })) write.counts.pacingSlowdowns++
-  }
+  await observedAttempt(
+    write.pacing,
+    () =>
+      write.guard(() =>
+        applyChunk(write.target, state)
+          .then(() => write.deadLetters?.chunkApplied(state))
+          .catch((error: unknown) => {
+            throw unwrapBulkWriteError(error)
+          }),
+      ),
+    () => write.counts.pacingSlowdowns++,
+  )
 }
